@@ -1,0 +1,103 @@
+#pragma once
+// Molecular structures and trajectories as activediff sees them: nm and ps
+// throughout (GROMACS units), double precision in memory. No libgromacs types
+// leak out of this header.
+#include <Eigen/Core>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace activediff {
+
+// Rows are atoms, columns x, y, z in nanometres.
+using PositionsNm = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;
+
+struct Atom {
+  std::string name;          // e.g. "CA", "HB1"
+  std::string residueName;   // e.g. "ALA"
+  int residueNumber = 0;     // as in the file
+  int residueIndex = 0;      // 0-based, in order of appearance
+  std::string element;       // e.g. "C"; may be empty when unknown
+};
+
+struct Topology {
+  std::vector<Atom> atoms;
+  std::size_t size() const { return atoms.size(); }
+  // Index of the atom with this name in the residue with this 0-based index,
+  // or nullopt.
+  std::optional<int> find(int residueIndex, const std::string& atomName) const;
+  int residueCount() const;
+};
+
+struct Frame {
+  std::int64_t index = 0;     // 0-based position in its file
+  std::int64_t step = 0;      // MD step, 0 when the format has none
+  double timePs = 0.0;
+  Eigen::Matrix3d boxNm = Eigen::Matrix3d::Zero();  // rows are box vectors
+  PositionsNm positionsNm;
+};
+
+// A single structure with its topology (.pdb, .gro, .tpr), read by libgromacs.
+struct Structure {
+  Topology topology;
+  PositionsNm positionsNm;
+  Eigen::Matrix3d boxNm = Eigen::Matrix3d::Zero();
+};
+Structure readStructure(const std::filesystem::path& file);
+
+// A rectangular box that encloses the molecule with a margin, so that gmx
+// tools that apply periodic boundaries never see the molecule overlap itself.
+Eigen::Matrix3d enclosingBoxNm(const PositionsNm& positionsNm, double marginNm = 1.0);
+
+// Writes frames as .xtc, .trr, .gro or (multi-model) .pdb through libgromacs,
+// chosen by extension. Appending reopens an existing file at its end.
+class TrajectoryWriter {
+ public:
+  enum class Mode { Truncate, Append };
+  TrajectoryWriter(const std::filesystem::path& file, Topology topology,
+                   Mode mode = Mode::Truncate);
+  ~TrajectoryWriter();
+  TrajectoryWriter(const TrajectoryWriter&) = delete;
+  TrajectoryWriter& operator=(const TrajectoryWriter&) = delete;
+  void write(const Frame& frame);
+  // Flushes and closes; the file is complete and readable afterwards.
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Streams frames from a trajectory (.xtc, .trr, .gro, multi-model .pdb).
+// Corrupt or truncated input is an activediff::Error naming the file and the
+// frame, never a crash of this process and never a silent pass.
+class TrajectoryReader {
+ public:
+  struct Options {
+    std::int64_t begin = 0;    // first frame index to return
+    std::int64_t end = -1;     // one past the last, -1 = to the end
+    std::int64_t stride = 1;
+    int expectedAtoms = -1;    // -1 = no check
+  };
+  TrajectoryReader(const std::filesystem::path& file, Options options);
+  explicit TrajectoryReader(const std::filesystem::path& file)
+      : TrajectoryReader(file, Options{}) {}
+  ~TrajectoryReader();
+  TrajectoryReader(const TrajectoryReader&) = delete;
+  TrajectoryReader& operator=(const TrajectoryReader&) = delete;
+  // Fills frame with the next selected frame; false at the (clean) end.
+  bool next(Frame& frame);
+  const std::filesystem::path& file() const;
+  // Frames in the file when known without decoding (XTC, TRR: from the
+  // header walk), else -1. For progress displays.
+  std::int64_t framesInFile() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace activediff

@@ -1,0 +1,114 @@
+#include "activediff/featurize/featurizer.h"
+
+#include <chrono>
+
+#include "activediff/featurize/error.h"
+#include "activediff/featurize/geometry.h"
+
+namespace activediff {
+
+FeatureSet featureSetFromName(const std::string& name) {
+  if (name == "2d" || name == "2D" || name == "phi-psi-2d") return FeatureSet::PhiPsi2D;
+  if (name == "25d" || name == "25D" || name == "capped-residue-25d") return FeatureSet::ZMatrix25D;
+  throw Error("--features", "unknown feature set '" + name + "' (use 2d or 25d)");
+}
+
+std::string featureSetName(FeatureSet set) {
+  return set == FeatureSet::PhiPsi2D ? "phi-psi-2d" : "capped-residue-25d";
+}
+
+Featurizer::Featurizer(FeatureSet set, const Structure& topology, const std::string& topologyFile,
+                       std::optional<int> residueNumber)
+    : set_(set), topology_(topology.topology) {
+  backbone_ = findBackboneDihedrals(topology_, topologyFile, residueNumber);
+  std::vector<int> usedAtoms;
+  if (set == FeatureSet::PhiPsi2D) {
+    features_ = {{"phi", "rad", true, FeatureKind::TorsionRad}, {"psi", "rad", true, FeatureKind::TorsionRad}};
+    usedAtoms.assign(backbone_.phi.begin(), backbone_.phi.end());
+    usedAtoms.push_back(backbone_.psi[3]);
+  } else {
+    zmatrix_.emplace(cappedResidueZMatrix(), topology_, backbone_.residueIndex, topologyFile);
+    features_ = zmatrix_->features();
+    usedAtoms = zmatrix_->rowAtoms();
+  }
+  graph_.emplace(topology_, topology.positionsNm, usedAtoms);
+  // The topology's own bonds must look like bonds, else the atom names or
+  // coordinates in it are not what we think.
+  if (std::string problem = graph_->checkBonds(topology.positionsNm, 0.0); !problem.empty()) {
+    throw Error(topologyFile, "internal: reference bonds inconsistent: " + problem);
+  }
+}
+
+void Featurizer::compute(Frame& frame, const std::string& file, double* out) const {
+  if (frame.positionsNm.rows() != static_cast<Eigen::Index>(topology_.size())) {
+    throw Error(file, "frame " + std::to_string(frame.index) + ": has " + std::to_string(frame.positionsNm.rows()) +
+                          " atoms but the topology has " + std::to_string(topology_.size()));
+  }
+  graph_->makeWhole(frame.positionsNm, frame.boxNm);
+  if (std::string problem = graph_->checkBonds(frame.positionsNm); !problem.empty()) {
+    throw Error(file, "frame " + std::to_string(frame.index) + ": " + problem +
+                          " -- corrupt coordinates, or a topology whose atom order differs from the trajectory");
+  }
+  if (set_ == FeatureSet::PhiPsi2D) {
+    const auto phiPsi = phiPsiRad(backbone_, frame.positionsNm);
+    out[0] = phiPsi[0];
+    out[1] = phiPsi[1];
+  } else {
+    zmatrix_->featurize(frame.positionsNm, out);
+  }
+}
+
+FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::string& topologyFile,
+                                       const std::vector<std::string>& trajectories,
+                                       const std::filesystem::path& output, const FeaturizeOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (trajectories.empty()) throw Error("featurize: no trajectories given");
+  // Progress total: exact for XTC/TRR (their headers are walked anyway),
+  // refined as each file is opened.
+  std::int64_t total = 0;
+  auto selectedFrames = [&](std::int64_t n) {
+    const std::int64_t end = options.end >= 0 ? std::min(options.end, n) : n;
+    return end > options.begin ? (end - options.begin + options.stride - 1) / options.stride : 0;
+  };
+  DatasetInfo info;
+  info.featureSet = featureSetName(featurizer.set());
+  info.features = featurizer.features();
+  info.topologyFile = topologyFile;
+  info.extraJson = options.extraJson;
+  DatasetWriter writer(output, info);
+  std::vector<double> features(featurizer.dimension());
+  std::int64_t done = 0;
+  std::vector<DatasetSource> sources;
+  for (std::size_t f = 0; f < trajectories.size(); ++f) {
+    TrajectoryReader::Options readOptions;
+    readOptions.begin = options.begin;
+    readOptions.end = options.end;
+    readOptions.stride = options.stride;
+    readOptions.expectedAtoms = featurizer.atomCount();
+    TrajectoryReader reader(trajectories[f], readOptions);
+    if (reader.framesInFile() >= 0) total += selectedFrames(reader.framesInFile());
+    Frame frame;
+    std::int64_t taken = 0;
+    while (reader.next(frame)) {
+      featurizer.compute(frame, trajectories[f], features.data());
+      writer.append(features.data(), frame.timePs, static_cast<std::int64_t>(f), frame.index);
+      ++taken;
+      if (options.progress && (++done % 4096) == 0 && total > 0) options.progress(done, total);
+    }
+    if (taken == 0) {
+      throw Error(trajectories[f], "no frames selected (file has fewer frames than --begin " +
+                                       std::to_string(options.begin) + ")");
+    }
+    sources.push_back({trajectories[f], taken});
+  }
+  // Sources are known only now; the writer reads them at commit.
+  FeaturizeSummary summary;
+  summary.frames = writer.frames();
+  writer.setSources(std::move(sources));
+  summary.info = writer.commit();
+  if (options.progress) options.progress(summary.frames, summary.frames);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace activediff

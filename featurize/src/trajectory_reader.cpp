@@ -1,0 +1,414 @@
+// TrajectoryReader: libgromacs decodes, activediff guards.
+//
+// libgromacs 2022 is unsafe on corrupt trajectories: it trusts sizes read
+// from the file (segfaults), calls exit() through gmx_fatal, or warns and
+// stops on truncation as if the file had ended. So
+//  (a) XTC frame headers are walked by activediff itself with bounds checks
+//      (xtc_headers.h), in lock-step with decoding: truncation and header
+//      corruption are reported with the exact frame;
+//  (b) libgromacs runs in a forked child process that streams decoded frames
+//      to this process over a pipe; a crash or exit() there becomes an
+//      activediff::Error here, with libgromacs's own message attached;
+//  (c) every decoded frame is checked for plausibility (finite, inside the
+//      XTC header's integer bounds, agreeing with its header, constant atom
+//      count, time increasing).
+// Memory is flat in trajectory length: one frame is in flight at a time.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "activediff/featurize/error.h"
+#include "activediff/featurize/structure.h"
+#include "gromacs/fileio/oenv.h"
+#include "gromacs/fileio/trxio.h"
+#include "gromacs/trajectory/trajectoryframe.h"
+#include "trr_headers.h"
+#include "xtc_headers.h"
+
+namespace activediff {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// One record per frame of the file, selected or not, so that the parent can
+// keep its header walk and its checks in step with the child.
+struct FrameRecord {
+  std::int64_t index;  // kEndOfFile or kNoFrames mark the end of the stream
+  std::int64_t step;
+  double timePs;
+  float boxNm[9];
+  std::int32_t natoms;
+  std::int32_t hasPositions;  // 0 for frames skipped by begin/end/stride
+};
+// Written by the child before it asks libgromacs for a frame, read by the
+// parent if the child dies: names the frame that killed it, even though the
+// frames before it may still sit in the child's pipe buffer (the pipe is
+// fully buffered: one write per frame cost more than the decoding).
+struct DecoderProgress {
+  std::atomic<std::int64_t> decodingFrame{0};
+};
+constexpr std::int64_t kEndOfFile = -1;
+constexpr std::int64_t kNoFrames = -2;
+
+std::string lowerExtension(const fs::path& file) {
+  std::string ext = file.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+bool selected(std::int64_t index, const TrajectoryReader::Options& o) {
+  return index >= o.begin && (o.end < 0 || index < o.end) && (index - o.begin) % o.stride == 0;
+}
+
+bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
+  return std::fwrite(data, 1, bytes, out) == bytes;
+}
+
+// Runs in the forked child: decode with libgromacs, stream records, _exit.
+[[noreturn]] void decodeInChild(const fs::path& file, const TrajectoryReader::Options& options, int writeFd,
+                                DecoderProgress* progress) {
+  std::FILE* out = ::fdopen(writeFd, "wb");
+  if (out == nullptr) ::_exit(3);
+  static char buffer[1 << 16];
+  std::setvbuf(out, buffer, _IOFBF, sizeof buffer);
+  gmx_output_env_t* oenv = nullptr;
+  output_env_init_default(&oenv);
+  t_trxstatus* status = nullptr;
+  t_trxframe fr;
+  clear_trxframe(&fr, TRUE);
+  progress->decodingFrame.store(0);
+  bool ok = read_first_frame(oenv, &status, file.c_str(), &fr, TRX_NEED_X);
+  if (!ok) {
+    FrameRecord end{};
+    end.index = kNoFrames;
+    writeAll(out, &end, sizeof end);
+    std::fflush(out);
+    ::_exit(0);
+  }
+  std::vector<float> xyz;
+  for (std::int64_t index = 0; ok; ++index) {
+    if (options.end >= 0 && index >= options.end) break;
+    FrameRecord record{};
+    record.index = index;
+    record.step = fr.bStep ? fr.step : 0;
+    record.timePs = fr.bTime ? fr.time : 0.0;
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) record.boxNm[3 * r + c] = fr.bBox ? fr.box[r][c] : 0.0f;
+    record.natoms = fr.natoms;
+    record.hasPositions = selected(index, options) ? 1 : 0;
+    if (!writeAll(out, &record, sizeof record)) ::_exit(4);
+    if (record.hasPositions) {
+      xyz.resize(3 * static_cast<std::size_t>(fr.natoms));
+      for (int i = 0; i < fr.natoms; ++i)
+        for (int d = 0; d < 3; ++d) xyz[3 * i + d] = static_cast<float>(fr.x[i][d]);
+      if (!writeAll(out, xyz.data(), xyz.size() * sizeof(float))) ::_exit(4);
+    }
+    progress->decodingFrame.store(index + 1);
+    ok = read_next_frame(oenv, status, &fr);
+  }
+  FrameRecord end{};
+  end.index = kEndOfFile;
+  writeAll(out, &end, sizeof end);
+  std::fflush(out);
+  // No close_trx/output_env_done: _exit skips everything the parent owns.
+  ::_exit(0);
+}
+
+// The last few lines libgromacs printed, as one line, for error messages.
+std::string gromacsMessage(std::FILE* log) {
+  if (log == nullptr) return "";
+  std::fflush(log);
+  std::rewind(log);
+  std::string text;
+  char chunk[4096];
+  std::size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, log)) > 0) {
+    text.append(chunk, n);
+    if (text.size() > 65536) text.erase(0, text.size() - 65536);
+  }
+  // Keep the fatal-error part if there is one, else the tail.
+  std::size_t start = text.find("Fatal error:");
+  if (start == std::string::npos) start = text.size() > 400 ? text.size() - 400 : 0;
+  std::string line;
+  bool space = false;
+  for (std::size_t i = start; i < text.size() && line.size() < 400; ++i) {
+    const char c = text[i];
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !line.empty();
+      continue;
+    }
+    if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') continue;  // GROMACS rulers
+    if (space) line += ' ';
+    space = false;
+    line += c;
+  }
+  return line;
+}
+
+}  // namespace
+
+struct TrajectoryReader::Impl {
+  fs::path file;
+  Options options;
+  bool isXtc = false;
+  bool hasTime = false;  // formats that always store a time (xtc, trr)
+  std::unique_ptr<detail::XtcHeaderWalker> xtcWalker;
+  std::unique_ptr<detail::TrrHeaderWalker> trrWalker;
+  detail::XtcFrameHeader currentXtc;  // header of the frame being checked
+  pid_t child = -1;
+  std::FILE* pipe = nullptr;
+  std::FILE* log = nullptr;
+  DecoderProgress* progress = nullptr;  // shared with the child
+  std::int64_t expectedIndex = 0;  // next frame index the child must send
+  std::int64_t framesInFile = -1;
+  int natoms = -1;
+  double previousTimePs = 0.0;
+  bool finished = false;
+  std::vector<float> xyz;
+
+  [[noreturn]] void fail(const std::string& problem) { throw Error(file.string(), problem); }
+  [[noreturn]] void failFrame(std::int64_t index, const std::string& problem) {
+    fail("frame " + std::to_string(index) + ": " + problem);
+  }
+  void stopChild() {
+    if (pipe != nullptr) {
+      std::fclose(pipe);
+      pipe = nullptr;
+    }
+    if (child > 0) {
+      ::kill(child, SIGKILL);
+      int status = 0;
+      ::waitpid(child, &status, 0);
+      child = -1;
+    }
+  }
+  // The child stopped sending before the end record: say why.
+  [[noreturn]] void childDied();
+  bool readRecord(FrameRecord& record);
+  void checkAgainstHeader(const FrameRecord& record);
+  void checkPositions(const FrameRecord& record);
+};
+
+void TrajectoryReader::Impl::childDied() {
+  if (pipe != nullptr) {
+    std::fclose(pipe);
+    pipe = nullptr;
+  }
+  int status = 0;
+  if (child > 0) ::waitpid(child, &status, 0);
+  child = -1;
+  // (The header walk in the constructor already passed, so the damage is in
+  // the compressed data or in values our checks cannot see.)
+  std::string how;
+  if (WIFSIGNALED(status)) {
+    how = "libgromacs crashed (signal " + std::to_string(WTERMSIG(status)) + ", " + strsignal(WTERMSIG(status)) + ")";
+  } else if (WIFEXITED(status)) {
+    how = "libgromacs aborted (exit code " + std::to_string(WEXITSTATUS(status)) + ")";
+  } else {
+    how = "the decoder stopped unexpectedly";
+  }
+  const std::string message = gromacsMessage(log);
+  const std::int64_t frame = progress != nullptr ? progress->decodingFrame.load() : expectedIndex;
+  failFrame(frame, "corrupt or unreadable trajectory: " + how + " while decoding this frame" +
+                               (message.empty() ? "" : "; libgromacs said: " + message));
+}
+
+bool TrajectoryReader::Impl::readRecord(FrameRecord& record) {
+  if (std::fread(&record, sizeof record, 1, pipe) != 1) childDied();
+  if (record.index == kNoFrames) {
+    fail(std::string("no frames could be read") +
+         (expectedIndex == 0 ? " (empty or not a trajectory)" : ""));
+  }
+  if (record.index == kEndOfFile) return false;
+  if (record.index != expectedIndex) failFrame(expectedIndex, "decoder out of step (internal error)");
+  return true;
+}
+
+void TrajectoryReader::Impl::checkAgainstHeader(const FrameRecord& record) {
+  const std::int64_t index = record.index;
+  if (record.natoms <= 0) failFrame(index, "frame has no atoms");
+  if (natoms < 0) {
+    if (options.expectedAtoms >= 0 && record.natoms != options.expectedAtoms) {
+      failFrame(index, "trajectory has " + std::to_string(record.natoms) + " atoms but the topology has " +
+                           std::to_string(options.expectedAtoms));
+    }
+    natoms = record.natoms;
+  } else if (record.natoms != natoms) {
+    failFrame(index, "atom count changes from " + std::to_string(natoms) + " to " + std::to_string(record.natoms));
+  }
+  if (!std::isfinite(record.timePs)) failFrame(index, "time is not finite");
+  if (index > 0) {
+    const bool backwards = hasTime ? record.timePs <= previousTimePs : record.timePs < previousTimePs;
+    if (backwards) {
+      failFrame(index, "time " + std::to_string(record.timePs) + " ps does not increase (previous frame " +
+                           std::to_string(previousTimePs) + " ps): corrupt or concatenated file");
+    }
+  }
+  previousTimePs = record.timePs;
+  for (float b : record.boxNm)
+    if (!std::isfinite(b)) failFrame(index, "box is not finite");
+
+  if (xtcWalker) {
+    detail::XtcFrameHeader header;
+    if (!xtcWalker->next(header)) failFrame(index, "libgromacs decoded a frame past the end of the file");
+    bool agrees = header.natoms == record.natoms && header.step == record.step &&
+                  header.timePs == static_cast<float>(record.timePs);
+    for (int k = 0; k < 9; ++k) agrees = agrees && header.boxNm[k] == record.boxNm[k];
+    if (!agrees) failFrame(index, "decoded frame disagrees with its header (corrupt file)");
+    currentXtc = header;
+  }
+  if (trrWalker) {
+    detail::TrrFrameHeader header;
+    if (!trrWalker->next(header)) failFrame(index, "libgromacs decoded a frame past the end of the file");
+    if (header.natoms != record.natoms || header.step != record.step) {
+      failFrame(index, "decoded frame disagrees with its header (corrupt file)");
+    }
+  }
+}
+
+void TrajectoryReader::Impl::checkPositions(const FrameRecord& record) {
+  const std::int64_t index = record.index;
+  for (std::size_t k = 0; k < xyz.size(); ++k) {
+    if (!std::isfinite(xyz[k])) failFrame(index, "atom " + std::to_string(k / 3 + 1) + " has a non-finite coordinate");
+  }
+  if (xtcWalker && currentXtc.compressed) {
+    // Compressed coordinates are integers x * precision inside [minint, maxint]
+    // per dimension; a decoded value outside means the payload is corrupt.
+    const double precision = currentXtc.precision;
+    for (std::size_t k = 0; k < xyz.size(); ++k) {
+      const int d = static_cast<int>(k % 3);
+      const double scaled = std::nearbyint(double(xyz[k]) * precision);
+      if (scaled < currentXtc.minint[d] || scaled > currentXtc.maxint[d]) {
+        failFrame(index, "atom " + std::to_string(k / 3 + 1) +
+                             " lies outside the coordinate bounds in the frame header (corrupt compressed data)");
+      }
+    }
+  }
+}
+
+TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.file = file;
+  m.options = options;
+  if (options.begin < 0) m.fail("--begin must be >= 0");
+  if (options.stride < 1) m.fail("--stride must be >= 1");
+  if (options.end >= 0 && options.end < options.begin) m.fail("--end must not be before --begin");
+  const std::string ext = lowerExtension(file);
+  if (ext != ".xtc" && ext != ".trr" && ext != ".gro" && ext != ".pdb") {
+    m.fail("unsupported trajectory format '" + ext + "' (use .xtc, .trr, .gro or .pdb)");
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) m.fail("cannot open (missing or not a regular file)");
+  if (fs::file_size(file, ec) == 0) m.fail("file is empty (no frames)");
+  m.isXtc = ext == ".xtc";
+  m.hasTime = ext == ".xtc" || ext == ".trr";
+  if (m.isXtc) {
+    // Validate the whole file's structure before decoding anything, so that
+    // a damaged file fails before any output is produced.
+    m.framesInFile = detail::countXtcFrames(file);
+    m.xtcWalker = std::make_unique<detail::XtcHeaderWalker>(file);
+  } else if (ext == ".trr") {
+    m.framesInFile = detail::countTrrFrames(file);
+    m.trrWalker = std::make_unique<detail::TrrHeaderWalker>(file);
+  }
+
+  void* shared = ::mmap(nullptr, sizeof(DecoderProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) m.fail("cannot create shared memory for the decoder");
+  m.progress = new (shared) DecoderProgress();
+  int fds[2];
+  if (::pipe(fds) != 0) m.fail("cannot create a pipe for the decoder");
+  m.log = std::tmpfile();
+  std::fflush(nullptr);  // nothing buffered here may be written twice
+  m.child = ::fork();
+  if (m.child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    m.fail("cannot start the decoder process");
+  }
+  if (m.child == 0) {
+    ::close(fds[0]);
+    // libgromacs's chatter (and fatal errors) go to the log, not the user.
+    const int logFd = m.log != nullptr ? ::fileno(m.log) : ::open("/dev/null", O_WRONLY);
+    ::dup2(logFd, STDERR_FILENO);
+    ::dup2(logFd, STDOUT_FILENO);
+    decodeInChild(file, options, fds[1], m.progress);
+  }
+  ::close(fds[1]);
+  m.pipe = ::fdopen(fds[0], "rb");
+  if (m.pipe == nullptr) {
+    ::close(fds[0]);
+    m.stopChild();
+    m.fail("cannot read from the decoder process");
+  }
+  std::setvbuf(m.pipe, nullptr, _IOFBF, 1 << 16);
+}
+
+TrajectoryReader::~TrajectoryReader() {
+  impl_->stopChild();
+  if (impl_->log != nullptr) std::fclose(impl_->log);
+  if (impl_->progress != nullptr) ::munmap(impl_->progress, sizeof(DecoderProgress));
+}
+
+const fs::path& TrajectoryReader::file() const { return impl_->file; }
+
+std::int64_t TrajectoryReader::framesInFile() const { return impl_->framesInFile; }
+
+bool TrajectoryReader::next(Frame& frame) {
+  Impl& m = *impl_;
+  if (m.finished) return false;
+  FrameRecord record;
+  while (true) {
+    if (!m.readRecord(record)) {
+      m.finished = true;
+      // Reaching the requested end early is fine; otherwise the header walk
+      // must agree that the file ended here.
+      if (m.xtcWalker && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
+        detail::XtcFrameHeader header;
+        if (m.xtcWalker->next(header)) {
+          m.failFrame(m.expectedIndex, "libgromacs stopped reading here although the file continues (corrupt frame)");
+        }
+      }
+      if (m.trrWalker && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
+        detail::TrrFrameHeader header;
+        if (m.trrWalker->next(header)) {
+          m.failFrame(m.expectedIndex, "libgromacs stopped reading here although the file continues (corrupt frame)");
+        }
+      }
+      if (m.expectedIndex == 0) m.fail("no frames in the trajectory");
+      m.stopChild();
+      return false;
+    }
+    m.checkAgainstHeader(record);
+    ++m.expectedIndex;
+    if (record.hasPositions) break;
+  }
+  m.xyz.resize(3 * static_cast<std::size_t>(record.natoms));
+  if (std::fread(m.xyz.data(), sizeof(float), m.xyz.size(), m.pipe) != m.xyz.size()) {
+    m.expectedIndex = record.index;
+    m.childDied();
+  }
+  m.checkPositions(record);
+  frame.index = record.index;
+  frame.step = record.step;
+  frame.timePs = record.timePs;
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) frame.boxNm(r, c) = record.boxNm[3 * r + c];
+  frame.positionsNm.resize(record.natoms, 3);
+  for (int i = 0; i < record.natoms; ++i)
+    for (int d = 0; d < 3; ++d) frame.positionsNm(i, d) = m.xyz[3 * i + d];
+  return true;
+}
+
+}  // namespace activediff

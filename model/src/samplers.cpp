@@ -1,0 +1,271 @@
+#include "activediff/model/samplers.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "activediff/featurize/error.h"
+#include "channel_ops.h"
+#include "reverse_dynamics.h"
+
+namespace activediff::model {
+namespace {
+
+using Eigen::ArrayXXd;
+
+// A score model that counts its calls for the SampleResult.
+struct CountedScore {
+  ScoreModel& model;
+  long calls = 0;
+  void operator()(const ArrayXXd& z, double t, ArrayXXd& s) {
+    ++calls;
+    model.score(z, t, s);
+  }
+};
+
+// Adds sqrt(h Q_cc) N(0, 1) to each channel with noise.
+void addDiffusion(const LinearSde& sde, int dims, double h, ArrayXXd& z, ArrayXXd& noise,
+                  Rng& rng) {
+  for (int i = 0; i < sde.channels(); ++i) {
+    const double q = sde.diffusion()(i, i);
+    if (q <= 0.0) continue;
+    noise.resize(z.rows(), dims);
+    detail::fillStandardNormal(noise, rng);
+    z.middleCols(i * dims, dims) += std::sqrt(h * q) * noise;
+  }
+}
+
+void eulerMaruyama(const LinearSde& sde, int dims, const std::vector<double>& grid,
+                   CountedScore& score, ArrayXXd& z, Rng& rng, SampleResult& result) {
+  ArrayXXd s, drift, noise;
+  for (std::size_t i = grid.size() - 1; i > 0; --i) {
+    const double t = grid[i];
+    const double h = t - grid[i - 1];
+    score(z, t, s);
+    detail::reverseDrift(sde, dims, z, s, 1.0, drift);
+    z -= h * drift;
+    addDiffusion(sde, dims, h, z, noise, rng);
+    ++result.steps;
+  }
+}
+
+void heun(const LinearSde& sde, int dims, const std::vector<double>& grid, CountedScore& score,
+          ArrayXXd& z, SampleResult& result) {
+  ArrayXXd s, k1, k2, predictor;
+  for (std::size_t i = grid.size() - 1; i > 0; --i) {
+    const double t = grid[i];
+    const double dt = grid[i - 1] - t;  // negative: backwards in time
+    score(z, t, s);
+    detail::reverseDrift(sde, dims, z, s, 0.5, k1);
+    predictor = z + dt * k1;
+    score(predictor, grid[i - 1], s);
+    detail::reverseDrift(sde, dims, predictor, s, 0.5, k2);
+    z += (0.5 * dt) * (k1 + k2);
+    ++result.steps;
+  }
+}
+
+// Dormand-Prince 5(4) on the probability flow, one step size for the batch.
+void rk45(const LinearSde& sde, int dims, double tStart, double tEnd,
+          const SamplerOptions& options, CountedScore& score, ArrayXXd& z,
+          SampleResult& result) {
+  static constexpr double c2 = 1.0 / 5, c3 = 3.0 / 10, c4 = 4.0 / 5, c5 = 8.0 / 9;
+  static constexpr double a21 = 1.0 / 5;
+  static constexpr double a31 = 3.0 / 40, a32 = 9.0 / 40;
+  static constexpr double a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9;
+  static constexpr double a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561,
+                          a54 = -212.0 / 729;
+  static constexpr double a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247,
+                          a64 = 49.0 / 176, a65 = -5103.0 / 18656;
+  static constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192,
+                          b5 = -2187.0 / 6784, b6 = 11.0 / 84;
+  // 5th minus 4th order weights.
+  static constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920,
+                          e5 = -17253.0 / 339200, e6 = 22.0 / 525, e7 = -1.0 / 40;
+  ArrayXXd s, k1, k2, k3, k4, k5, k6, k7, y, next;
+  auto flow = [&](const ArrayXXd& state, double t, ArrayXXd& out) {
+    score(state, t, s);
+    detail::reverseDrift(sde, dims, state, s, 0.5, out);
+  };
+  double t = tStart;
+  double h = -0.01 * (tStart - tEnd);
+  flow(z, t, k1);
+  while (t > tEnd) {
+    const bool last = t + h <= tEnd;
+    if (last) h = tEnd - t;
+    flow(z + h * (a21 * k1), t + c2 * h, k2);
+    flow(z + h * (a31 * k1 + a32 * k2), t + c3 * h, k3);
+    flow(z + h * (a41 * k1 + a42 * k2 + a43 * k3), t + c4 * h, k4);
+    flow(z + h * (a51 * k1 + a52 * k2 + a53 * k3 + a54 * k4), t + c5 * h, k5);
+    flow(z + h * (a61 * k1 + a62 * k2 + a63 * k3 + a64 * k4 + a65 * k5), t + h, k6);
+    next = z + h * (b1 * k1 + b3 * k3 + b4 * k4 + b5 * k5 + b6 * k6);
+    flow(next, t + h, k7);
+    const ArrayXXd scale = options.absoluteTolerance +
+                           options.relativeTolerance * z.abs().max(next.abs());
+    const double error =
+        std::sqrt(((h * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6 + e7 * k7)) / scale)
+                      .square()
+                      .mean());
+    const bool accept = error <= 1.0;
+    if (accept) {
+      t = last ? tEnd : t + h;
+      z.swap(next);
+      k1.swap(k7);  // first same as last
+      ++result.steps;
+    } else {
+      ++result.rejectedSteps;
+    }
+    if (result.steps + result.rejectedSteps > options.maxSteps)
+      throw Error("RK45 sampler: more than " + std::to_string(options.maxSteps) +
+                  " steps; loosen the tolerances or check the score");
+    double factor = error > 0.0 ? 0.9 * std::pow(error, -0.2) : 5.0;
+    factor = std::min(5.0, std::max(0.2, factor));
+    if (!accept) factor = std::min(factor, 1.0);
+    h *= factor;
+  }
+}
+
+// The exact half-steps of the SSCS linear part for one step size.
+struct SplitHalfStep {
+  double step = -1.0;
+  Eigen::Matrix2d mean;
+  Eigen::Matrix2d cholesky;
+};
+
+void sscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
+          CountedScore& score, ArrayXXd& z, Rng& rng, SampleResult& result) {
+  const LinearSde& sde = kernel.sde();
+  const int c = sde.channels();
+  const Eigen::Matrix2d& q = sde.diffusion();
+  const Eigen::Matrix2d stationaryPrecision =
+      detail::inverseOnChannels(kernel.stationaryCovariance(), c);
+  const Eigen::Matrix2d b = -sde.drift() - q * stationaryPrecision;
+  SplitHalfStep half;
+  ArrayXXd s, pz, noise(z.rows(), z.cols()), moved;
+  auto halfStep = [&]() {
+    detail::applyBlock(half.mean, z, c, dims, moved);
+    detail::fillStandardNormal(noise, rng);
+    detail::applyBlock(half.cholesky, noise, c, dims, pz);
+    z = moved + pz;
+  };
+  for (std::size_t i = grid.size() - 1; i > 0; --i) {
+    const double h = grid[i] - grid[i - 1];
+    // Recompute only when the step size changes (never on a uniform grid).
+    if (std::abs(h - half.step) > 1e-9 * h) {
+      const TransitionMoments m = vanLoan(b, q, 0.5 * h);
+      half = {h, m.transition, detail::choleskyLower(m.covariance, c)};
+    }
+    halfStep();
+    score(z, grid[i] - 0.5 * h, s);
+    detail::applyBlock(stationaryPrecision, z, c, dims, pz);
+    for (int ch = 0; ch < c; ++ch)
+      if (q(ch, ch) > 0.0)
+        z.middleCols(ch * dims, dims) +=
+            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
+    halfStep();
+    ++result.steps;
+  }
+}
+
+}  // namespace
+
+std::string samplerName(SamplerKind kind) {
+  switch (kind) {
+    case SamplerKind::EulerMaruyama:
+      return "em";
+    case SamplerKind::Heun:
+      return "heun";
+    case SamplerKind::Rk45:
+      return "rk45";
+    case SamplerKind::Sscs:
+      return "sscs";
+  }
+  return "?";
+}
+
+SamplerKind parseSamplerKind(const std::string& name) {
+  for (SamplerKind k : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
+                        SamplerKind::Sscs})
+    if (samplerName(k) == name) return k;
+  throw Error("sampler '" + name + "': expected em, heun, rk45 or sscs");
+}
+
+Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions options)
+    : kernel_(std::move(kernel)), prior_(std::move(prior)), options_(options) {
+  std::ostringstream m;
+  if (prior_.channels() != kernel_.channels())
+    m << "sampler: the prior has " << prior_.channels() << " channels, the process "
+      << kernel_.channels();
+  else if (!(options_.tEps > 0.0 && options_.tEps < prior_.endTime()))
+    m << "sampler: t_eps = " << options_.tEps << " must lie in (0, end_time = "
+      << prior_.endTime() << ")";
+  else if (options_.steps < 1)
+    m << "sampler: steps = " << options_.steps << " must be >= 1";
+  else if (!(options_.relativeTolerance > 0.0 && options_.absoluteTolerance > 0.0))
+    m << "sampler: RK45 tolerances must be > 0";
+  if (!m.str().empty()) throw Error(m.str());
+}
+
+SampleResult Sampler::sample(ScoreModel& model, int n, int dims, std::uint64_t seed) const {
+  if (n < 1 || dims < 1) throw Error("sampler: need n >= 1 samples of dims >= 1");
+  Rng rng(seed);
+  ArrayXXd z = prior_.sample(n, dims, rng);
+  SampleResult result = reverse(model, std::move(z), prior_.endTime(), options_.tEps, rng);
+  if (options_.tweedie) {
+    denoise(model, result.z, options_.tEps);
+    ++result.scoreCalls;
+  }
+  return result;
+}
+
+SampleResult Sampler::reverse(ScoreModel& model, ArrayXXd z, double tStart, double tEnd,
+                              Rng& rng) const {
+  const LinearSde& sde = kernel_.sde();
+  const int dims = static_cast<int>(z.cols()) / sde.channels();
+  detail::requireLayout(z, sde, dims, "sampler");
+  detail::requireScoreChannels(model, sde, false, "sampler " + samplerName(options_.kind));
+  CountedScore score{model};
+  SampleResult result;
+  if (options_.kind == SamplerKind::Rk45) {
+    if (!(tEnd > 0.0 && tStart > tEnd)) throw Error("sampler: need 0 < t_end < t_start");
+    rk45(sde, dims, tStart, tEnd, options_, score, z, result);
+  } else {
+    const std::vector<double> grid = makeTimeGrid(options_.grid, tEnd, tStart, options_.steps);
+    switch (options_.kind) {
+      case SamplerKind::EulerMaruyama:
+        eulerMaruyama(sde, dims, grid, score, z, rng, result);
+        break;
+      case SamplerKind::Heun:
+        heun(sde, dims, grid, score, z, result);
+        break;
+      case SamplerKind::Sscs:
+        sscs(kernel_, dims, grid, score, z, rng, result);
+        break;
+      case SamplerKind::Rk45:
+        break;
+    }
+  }
+  result.z = std::move(z);
+  result.scoreCalls = score.calls;
+  return result;
+}
+
+void Sampler::denoise(ScoreModel& model, ArrayXXd& z, double t) const {
+  const LinearSde& sde = kernel_.sde();
+  const int c = sde.channels();
+  const int dims = static_cast<int>(z.cols()) / c;
+  detail::requireLayout(z, sde, dims, "Tweedie denoising");
+  detail::requireScoreChannels(model, sde, true, "Tweedie denoising");
+  const TransitionMoments m = kernel_.moments(t);
+  const Eigen::Matrix2d covariance =
+      VanLoanKernel::marginalCovariance(m, 0.0, sde.auxStartVariance());
+  ArrayXXd s, correction;
+  model.score(z, t, s);
+  detail::applyBlock(covariance, s, c, dims, correction);
+  const ArrayXXd mean = z + correction;  // E[exp(A t) (x_0, 0) | z]
+  // Row 0 of exp(A t)^{-1}: the x_0 estimate.
+  const Eigen::Matrix2d inverse = detail::inverseOnChannels(m.transition, c);
+  z.middleCols(0, dims) = inverse(0, 0) * mean.middleCols(0, dims);
+  if (c == 2) z.middleCols(0, dims) += inverse(0, 1) * mean.middleCols(dims, dims);
+}
+
+}  // namespace activediff::model

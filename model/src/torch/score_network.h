@@ -1,0 +1,41 @@
+#pragma once
+// Score networks (private to model/; LibTorch never reaches a public header).
+//
+// Input: the state z (B x c*D, layout.h: [x_1..x_D | aux_1..aux_D]) and the
+// time t (B); output: the whitened score channels the process needs
+// (training_targets.h), B x outputs*D. Time enters through fixed sinusoidal
+// features, at geometrically spaced frequencies, of the log-time
+// u = log(t / a) / log(T / a), a = t_eps / 10: equal resolution per decade,
+// because the score changes fastest near t_eps (a linear t / T left the
+// peaks of the 9-mode test mixture blurred after a few thousand steps).
+//   mlp:    depth hidden layers of `width` with SiLU (the paper's 2D model: 4 x 128)
+//   resmlp: an input layer, `depth` residual blocks h + W2 silu(W1 silu(h)), SiLU, output
+// float32, on any torch::Device.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+#include <vector>
+
+#include "../checkpoint_metadata.h"
+
+namespace activediff::model::detail {
+
+class ScoreNetworkImpl : public torch::nn::Module {
+ public:
+  explicit ScoreNetworkImpl(const NetworkShape& shape);
+  // z: [B, c*D] float32, t: [B] float32 -> [B, outputs*D].
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& t);
+  const NetworkShape& shape() const { return shape_; }
+
+ private:
+  torch::Tensor timeFeatures(const torch::Tensor& t) const;
+  NetworkShape shape_;
+  torch::Tensor frequencies_;  // buffer, [F]
+  double logAnchor_ = 0.0, logRange_ = 1.0;
+  std::vector<torch::nn::Linear> layers_;  // registered as layer0, layer1, ...
+};
+TORCH_MODULE(ScoreNetwork);
+
+}  // namespace activediff::model::detail

@@ -1,0 +1,38 @@
+#pragma once
+// Loading OpenMM Systems and choosing platforms, with errors a user can act on.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace OpenMM {
+class Platform;
+class System;
+}  // namespace OpenMM
+
+namespace activediff::plugin {
+
+// Loads OpenMM's plugin libraries once per process. A C++ program sees only
+// the Reference platform until this runs; load failures are reported, not
+// swallowed (returned as messages).
+const std::vector<std::string>& loadOpenMMPlugins();
+
+// Names of the platforms available after loading plugins.
+std::vector<std::string> availablePlatforms();
+
+// The platform with this name; an Error listing the available ones otherwise.
+OpenMM::Platform& platformByName(const std::string& name);
+
+// Deserializes a System XML (XmlSerializer format). Missing, empty or garbled
+// files are an activediff::Error naming the file.
+std::unique_ptr<OpenMM::System> loadSystemXml(const std::filesystem::path& file);
+
+// Degrees of freedom for the kinetic temperature: 3N minus constraints minus
+// 3 when a CMMotionRemover is present. Massless particles do not count.
+int kineticDegreesOfFreedom(const OpenMM::System& system);
+
+// Molar gas constant in kJ/(mol K), as OpenMM uses it.
+inline constexpr double kMolarGasConstantKjPerMolK = 0.00831446261815324;
+
+}  // namespace activediff::plugin

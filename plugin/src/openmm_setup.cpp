@@ -1,0 +1,80 @@
+#include "activediff/plugin/openmm_setup.h"
+
+#include <OpenMM.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "activediff/featurize/error.h"
+
+namespace activediff::plugin {
+
+const std::vector<std::string>& loadOpenMMPlugins() {
+  static std::vector<std::string> failures;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    OpenMM::Platform::loadPluginsFromDirectory(OpenMM::Platform::getDefaultPluginsDirectory());
+    failures = OpenMM::Platform::getPluginLoadFailures();
+  });
+  return failures;
+}
+
+std::vector<std::string> availablePlatforms() {
+  loadOpenMMPlugins();
+  std::vector<std::string> names;
+  for (int i = 0; i < OpenMM::Platform::getNumPlatforms(); ++i) {
+    names.push_back(OpenMM::Platform::getPlatform(i).getName());
+  }
+  return names;
+}
+
+OpenMM::Platform& platformByName(const std::string& name) {
+  const std::vector<std::string> names = availablePlatforms();
+  for (int i = 0; i < OpenMM::Platform::getNumPlatforms(); ++i) {
+    if (OpenMM::Platform::getPlatform(i).getName() == name) return OpenMM::Platform::getPlatform(i);
+  }
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  std::string message = "unknown OpenMM platform '" + name + "' (available: " + list + ")";
+  for (const std::string& failure : loadOpenMMPlugins()) message += "; plugin load failure: " + failure;
+  throw Error("--platform", message);
+}
+
+std::unique_ptr<OpenMM::System> loadSystemXml(const std::filesystem::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) throw Error(file.string(), "cannot open System XML (missing or unreadable)");
+  std::stringstream text;
+  text << stream.rdbuf();
+  const std::string xml = text.str();
+  if (xml.find_first_not_of(" \t\r\n") == std::string::npos) throw Error(file.string(), "System XML is empty");
+  if (xml.find("<System") == std::string::npos) {
+    throw Error(file.string(), "not an OpenMM System XML (no <System> element)");
+  }
+  std::istringstream in(xml);
+  std::unique_ptr<OpenMM::System> system;
+  try {
+    system.reset(OpenMM::XmlSerializer::deserialize<OpenMM::System>(in));
+  } catch (const std::exception& e) {
+    throw Error(file.string(), std::string("cannot parse System XML: ") + e.what());
+  }
+  if (!system || system->getNumParticles() == 0) throw Error(file.string(), "System has no particles");
+  return system;
+}
+
+int kineticDegreesOfFreedom(const OpenMM::System& system) {
+  int dof = 0;
+  for (int i = 0; i < system.getNumParticles(); ++i) {
+    if (system.getParticleMass(i) > 0) dof += 3;
+  }
+  dof -= system.getNumConstraints();
+  for (int i = 0; i < system.getNumForces(); ++i) {
+    if (dynamic_cast<const OpenMM::CMMotionRemover*>(&system.getForce(i)) != nullptr) {
+      dof -= 3;
+      break;
+    }
+  }
+  return dof;
+}
+
+}  // namespace activediff::plugin

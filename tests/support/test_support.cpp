@@ -1,0 +1,58 @@
+#include "support/test_support.h"
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+namespace activediff::testing {
+
+namespace fs = std::filesystem;
+
+CommandResult runCommand(const std::string& commandLine) {
+  CommandResult result;
+  const std::string full = "(" + commandLine + ") 2>&1";
+  FILE* pipe = ::popen(full.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed for: " + commandLine);
+  std::array<char, 4096> buffer;
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+CommandResult runActivediff(const std::string& arguments) {
+  return runCommand(std::string(ACTIVEDIFF_BINARY) + " " + arguments);
+}
+
+CommandResult runOracle(const std::string& script, const std::string& arguments) {
+  return runCommand(std::string(ACTIVEDIFF_PYTHON) + " " + (sourceDir() / "tests" / "oracles" / script).string() +
+                    " " + arguments);
+}
+
+ScratchDirectory::ScratchDirectory() {
+  std::string pattern = (fs::temp_directory_path() / "activediff-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+ScratchDirectory::~ScratchDirectory() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<std::string> ScratchDirectory::fileNames() const {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(path_)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+fs::path examplesDir() { return ACTIVEDIFF_EXAMPLES_DIR; }
+fs::path sourceDir() { return ACTIVEDIFF_SOURCE_DIR; }
+
+}  // namespace activediff::testing

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test suite.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}"
+"$ROOT/workflows/setup.sh"
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "${ACTIVEDIFF_TEST_JOBS:-2}" "$@"

@@ -1,0 +1,37 @@
+#pragma once
+// Pictures for reports, drawn by gnuplot (pngcairo). Each function writes a
+// PNG atomically and throws activediff::Error when gnuplot fails, so a report
+// never links a missing or broken picture.
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+#include "activediff/featurize/ramachandran.h"
+
+namespace activediff::cli {
+
+struct Series {
+  std::string name;
+  std::vector<double> x;
+  std::vector<double> y;  // empty for histogram samples (x holds the values)
+};
+
+// Free-energy surfaces -kT ln p (kJ/mol, minimum at 0) of reference and
+// generated Ramachandran histograms, and their probability difference, side
+// by side, with the metastable-state boxes drawn.
+void plotRamachandranComparison(const std::string& pngPath, const RamachandranHistogram& reference,
+                                const RamachandranHistogram& generated, const std::string& referenceLabel,
+                                const std::string& generatedLabel, double temperatureK);
+
+// Normalized histograms of several samples on shared bins.
+void plotHistograms(const std::string& pngPath, const std::vector<Series>& samples, const std::string& xLabel,
+                    const std::string& title, int bins = 60);
+
+// Line plots (e.g. training and validation loss against step).
+void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,
+                const std::string& yLabel, const std::string& title, bool logY);
+
+// True when the file starts with the PNG signature.
+bool isPng(const std::string& path);
+
+}  // namespace activediff::cli
