@@ -79,8 +79,7 @@ StructureRebuilder::StructureRebuilder(const Featurizer& featurizer, const Struc
   }
 }
 
-std::string StructureRebuilder::validate(const double* row) const {
-  const auto& features = featurizer_.features();
+std::string invalidFeatureReason(const std::vector<FeatureInfo>& features, const double* row) {
   for (std::size_t f = 0; f < features.size(); ++f) {
     const double v = row[f];
     if (!std::isfinite(v)) return "non-finite " + features[f].name;
@@ -111,7 +110,7 @@ RebuildResult StructureRebuilder::rebuild(const FeatureMatrix& features) const {
   RebuildResult result;
   result.invalid.resize(features.rows());
   result.structures.setConstant(features.rows(), 3 * n, std::numeric_limits<double>::quiet_NaN());
-  for (Eigen::Index r = 0; r < features.rows(); ++r) result.invalid[r] = validate(features.row(r).data());
+  for (Eigen::Index r = 0; r < features.rows(); ++r) result.invalid[r] = invalidFeatureReason(featurizer_.features(), features.row(r).data());
 
   if (featurizer_.zmatrix() != nullptr) {
     result.structures = featurizer_.zmatrix()->rebuild(features);

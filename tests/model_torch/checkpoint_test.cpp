@@ -163,6 +163,7 @@ TEST(FeaturizeDataset, TrainAndSampleWithPeriodicFeatures) {
   info.featureSet = "phi-psi-2d";
   info.features = {{"phi", "rad", true, FeatureKind::TorsionRad},
                    {"psi", "rad", true, FeatureKind::TorsionRad}};
+  info.sources = {{"synthetic two-basin torsions", 1000}};
   const fs::path data = scratch / "dataset";
   {
     DatasetWriter writer(data, info);

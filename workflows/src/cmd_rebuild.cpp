@@ -66,7 +66,7 @@ void runRebuild(const RebuildOptions& options) {
     document["energies_kj_mol"] = result.energiesKjPerMol;
   }
   std::string summary = options.summary;
-  if (summary.empty()) summary = std::filesystem::path(options.outputs.front()).replace_extension(".json").string();
+  if (summary.empty()) summary = options.outputs.front() + ".json";
   writeJson(summary, document);
   std::cout << fmt::format("{} samples: {} invalid feature rows, {} structures with clashes", features.rows(),
                            result.rebuilt.invalidCount(), result.structuresWithClashes);
@@ -100,7 +100,7 @@ void addRebuild(CLI::App& app) {
   sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")->capture_default_str();
   sub->add_option("--limit", options->limit, "use at most this many evenly spaced samples (0 = all)")
       ->capture_default_str();
-  sub->add_option("--summary", options->summary, "JSON summary (default: first output with .json)");
+  sub->add_option("--summary", options->summary, "JSON summary (default: <first output>.json)");
   sub->callback([options] { runRebuild(*options); });
 }
 

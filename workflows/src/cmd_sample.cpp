@@ -26,8 +26,8 @@ struct SampleCommand {
   std::string config;
   std::vector<std::string> set;
   std::string sampler, device, grid;
-  std::int64_t count = 0, seed = -1;
-  int steps = 0, threads = 0, batchSize = 0;
+  std::int64_t count = -1, seed = -1;  // -1: unset (keep the config's value)
+  int steps = -1, threads = -1, batchSize = -1;
   bool tweedie = false, rawWeights = false, logDensity = false;
   int densitySteps = 100;
 
@@ -35,14 +35,14 @@ struct SampleCommand {
     std::vector<std::string> o;
     if (!sampler.empty()) o.push_back("sampler.kind=\"" + sampler + "\"");
     if (!grid.empty()) o.push_back("sampler.grid=\"" + grid + "\"");
-    if (steps > 0) o.push_back(fmt::format("sampler.steps={}", steps));
-    if (count > 0) o.push_back(fmt::format("sampler.count={}", count));
+    if (steps >= 0) o.push_back(fmt::format("sampler.steps={}", steps));
+    if (count >= 0) o.push_back(fmt::format("sampler.count={}", count));
     if (seed >= 0) o.push_back(fmt::format("sampler.seed={}", seed));
-    if (batchSize > 0) o.push_back(fmt::format("sampler.batch_size={}", batchSize));
+    if (batchSize >= 0) o.push_back(fmt::format("sampler.batch_size={}", batchSize));
     if (tweedie) o.push_back("sampler.tweedie=true");
     if (rawWeights) o.push_back("sampler.use_ema=false");
     if (!device.empty()) o.push_back("runtime.device=\"" + device + "\"");
-    if (threads > 0) o.push_back(fmt::format("runtime.threads={}", threads));
+    if (threads >= 0) o.push_back(fmt::format("runtime.threads={}", threads));
     o.insert(o.end(), set.begin(), set.end());
     return o;
   }

@@ -4,6 +4,7 @@
 // train_summary.json into the output directory.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -26,19 +27,21 @@ struct TrainCommand {
   bool resume = false;
   // Shorthands for the most common --set keys.
   std::string process, device;
-  double tau = 0.0;
-  std::int64_t steps = 0, seed = -1;
-  int batchSize = 0, threads = 0;
+  // Unset shorthands are NaN / -1, so that an impossible value given on the
+  // command line (--tau 0, --steps 0) reaches the config check.
+  double tau = std::nan("");
+  std::int64_t steps = -1, seed = -1;
+  int batchSize = -1, threads = -1;
 
   std::vector<std::string> overrides() const {
     std::vector<std::string> o;
     if (!process.empty()) o.push_back("process.kind=\"" + process + "\"");
-    if (tau > 0.0) o.push_back(fmt::format("process.tau={}", tau));
-    if (steps > 0) o.push_back(fmt::format("training.steps={}", steps));
+    if (!std::isnan(tau)) o.push_back(fmt::format("process.tau={}", tau));
+    if (steps >= 0) o.push_back(fmt::format("training.steps={}", steps));
     if (seed >= 0) o.push_back(fmt::format("training.seed={}", seed));
-    if (batchSize > 0) o.push_back(fmt::format("training.batch_size={}", batchSize));
+    if (batchSize >= 0) o.push_back(fmt::format("training.batch_size={}", batchSize));
     if (!device.empty()) o.push_back("runtime.device=\"" + device + "\"");
-    if (threads > 0) o.push_back(fmt::format("runtime.threads={}", threads));
+    if (threads >= 0) o.push_back(fmt::format("runtime.threads={}", threads));
     o.insert(o.end(), set.begin(), set.end());
     return o;
   }

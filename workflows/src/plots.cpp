@@ -70,7 +70,10 @@ void writeFreeEnergy(const fs::path& file, const RamachandranHistogram& histogra
       const double phi = kRamachandranMinDeg + (i + 0.5) * kRamachandranBinDeg;
       const double psi = kRamachandranMinDeg + (j + 0.5) * kRamachandranBinDeg;
       const double f = p(i, j) > 0 && pMax > 0 ? -kTKjPerMol * std::log(p(i, j) / pMax) : NAN;
-      out << phi << " " << psi << " " << f << "\n";
+      // Empty bins stay in the grid as NaN, which gnuplot draws transparent.
+      out << phi << " " << psi << " ";
+      if (std::isfinite(f)) out << f; else out << "NaN";
+      out << "\n";
     }
     out << "\n";
   }
@@ -136,7 +139,7 @@ void plotRamachandranComparison(const std::string& pngPath, const RamachandranHi
       "set terminal pngcairo size 1500,480 font ',10'\nset output " + quoted(job.output()) +
       "\nset multiplot layout 1,3\nset xrange [-180:180]\nset yrange [-180:180]\nset size ratio 1\n"
       "set xtics 90\nset ytics 90\nset xlabel 'phi (deg)'\nset ylabel 'psi (deg)'\nset view map\n"
-      "set datafile missing 'nan'\nset palette defined (0 '#1a237e', 2 '#1e88e5', 5 '#43a047', 10 '#fdd835', "
+      "set palette defined (0 '#1a237e', 2 '#1e88e5', 5 '#43a047', 10 '#fdd835', "
       "15 '#ef6c00', 20 '#b71c1c')\nset cbrange [0:20]\nset cblabel 'free energy (kJ/mol)'\n" +
       stateBoxObjects() + "set title " + quoted(referenceLabel) +
       "\nplot " + quoted(job.file("reference.dat").string()) + " using 1:2:3 with image notitle\n" +
@@ -202,6 +205,56 @@ void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, c
   job.run("set terminal pngcairo size 800,500 font ',10'\nset output " + quoted(job.output()) + "\nset title " +
           quoted(title) + "\nset xlabel " + quoted(xLabel) + "\nset ylabel " + quoted(yLabel) + "\n" +
           (logY ? "set logscale y\n" : "") + "set grid\nset key top right\n" + plot + "\n");
+}
+
+}  // namespace activediff::cli
+
+namespace activediff::cli {
+
+void plotHistogramGrid(const std::string& pngPath, const std::vector<PanelData>& panels,
+                       const std::string& referenceLabel, const std::string& generatedLabel, int bins) {
+  if (panels.empty()) throw Error(pngPath, "no panels to plot");
+  GnuplotJob job(pngPath);
+  const int columns = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(panels.size()))));
+  const int rows = static_cast<int>((panels.size() + columns - 1) / columns);
+  std::string script = "set terminal pngcairo size " + std::to_string(300 * columns) + "," +
+                       std::to_string(230 * rows + 40) + " font ',8'\nset output " + quoted(job.output()) +
+                       "\nset multiplot layout " + std::to_string(rows) + "," + std::to_string(columns) +
+                       " title " + quoted("blue: " + referenceLabel + "   red: " + generatedLabel) +
+                       "\nunset key\nunset ytics\nset xtics font ',7'\n";
+  for (std::size_t k = 0; k < panels.size(); ++k) {
+    std::vector<double> all;
+    for (double v : panels[k].reference)
+      if (std::isfinite(v)) all.push_back(v);
+    if (all.empty()) continue;
+    std::sort(all.begin(), all.end());
+    double lo = all[static_cast<std::size_t>(0.001 * (all.size() - 1))];
+    double hi = all[static_cast<std::size_t>(0.999 * (all.size() - 1))];
+    const double pad = 0.15 * std::max(hi - lo, 1e-6);
+    lo -= pad;
+    hi += pad;
+    const double width = (hi - lo) / bins;
+    const auto writeDensity = [&](const std::vector<double>& values, const fs::path& file) {
+      std::vector<double> density(bins, 0.0);
+      double n = 0;
+      for (double v : values) {
+        if (!std::isfinite(v)) continue;
+        n += 1;
+        const int b = static_cast<int>(std::floor((v - lo) / width));
+        if (b >= 0 && b < bins) density[b] += 1;
+      }
+      std::ofstream out(file);
+      for (int b = 0; b < bins; ++b) out << lo + (b + 0.5) * width << " " << (n > 0 ? density[b] / (n * width) : 0) << "\n";
+    };
+    const fs::path ref = job.file("r" + std::to_string(k) + ".dat");
+    const fs::path gen = job.file("g" + std::to_string(k) + ".dat");
+    writeDensity(panels[k].reference, ref);
+    writeDensity(panels[k].generated, gen);
+    script += "set title " + quoted(panels[k].title) + "\nset xrange [" + std::to_string(lo) + ":" +
+              std::to_string(hi) + "]\nplot " + quoted(ref.string()) + " using 1:2 with steps lw 2 lc rgb '#1e88e5', " +
+              quoted(gen.string()) + " using 1:2 with steps lw 2 lc rgb '#d81b60'\n";
+  }
+  job.run(script + "unset multiplot\n");
 }
 
 }  // namespace activediff::cli

@@ -35,3 +35,17 @@ void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, c
 bool isPng(const std::string& path);
 
 }  // namespace activediff::cli
+
+namespace activediff::cli {
+
+// A grid of small histograms, one panel per feature: reference against
+// generated (e.g. the 25 internal coordinates).
+struct PanelData {
+  std::string title;
+  std::vector<double> reference;
+  std::vector<double> generated;
+};
+void plotHistogramGrid(const std::string& pngPath, const std::vector<PanelData>& panels,
+                       const std::string& referenceLabel, const std::string& generatedLabel, int bins = 40);
+
+}  // namespace activediff::cli

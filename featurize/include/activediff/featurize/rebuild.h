@@ -18,6 +18,11 @@
 
 namespace activediff {
 
+// Why a feature row cannot be a structure: "" when valid, else e.g.
+// "bond length <= 0: ALA2:CA-ALA2:C" (non-finite values, bond lengths <= 0,
+// bond angles outside (0, pi)).
+std::string invalidFeatureReason(const std::vector<FeatureInfo>& features, const double* row);
+
 struct RebuildResult {
   StructureBatchNm structures;     // [N, 3 * atoms], NaN rows for invalid input
   std::vector<std::string> invalid;  // per row: empty, or why the row was rejected
@@ -36,7 +41,6 @@ class StructureRebuilder {
 
  private:
   PositionsNm setPhiPsi(double phiRad, double psiRad) const;
-  std::string validate(const double* row) const;
 
   const Featurizer& featurizer_;
   Structure template_;

@@ -1,0 +1,372 @@
+// activediff evaluate: generated samples against reference MD and physics.
+// Every number comes from the measures defined once in featurize/ (histogram,
+// JS divergence, state populations, Wasserstein-1, clashes) and from the one
+// features -> structures -> energies path (structure_pipeline.h).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "activediff/featurize/atomic_output.h"
+#include "activediff/featurize/divergence.h"
+#include "activediff/featurize/error.h"
+#include "activediff/featurize/geometry.h"
+#include "activediff/featurize/populations.h"
+#include "activediff/featurize/ramachandran.h"
+#include "activediff/featurize/states.h"
+#include "activediff/model/generator.h"
+#include "activediff/version.h"
+#include "commands.h"
+#include "plots.h"
+#include "provenance.h"
+#include "structure_pipeline.h"
+
+namespace activediff::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct EvaluateOptions {
+  std::string reference;
+  std::string generated;
+  std::string output = "report";
+  StructurePathOptions path;
+  std::int64_t energySamples = 1000;
+  std::string model;
+  std::int64_t likelihoodFrames = 500;
+  std::string trainingLog;
+  double temperatureK = 300.0;
+  std::string referenceLabel = "MD";
+  std::string generatedLabel = "generated";
+  json toJson() const {
+    return {{"reference", reference},       {"generated", generated},
+            {"output", output},             {"structure_path", path.toJson()},
+            {"energy_samples", energySamples}, {"model", model},
+            {"likelihood_frames", likelihoodFrames}, {"training_log", trainingLog},
+            {"temperature_k", temperatureK}};
+  }
+};
+
+struct PhiPsi {
+  std::vector<double> phiRad, psiRad;
+};
+
+PhiPsi phiPsiOf(const Dataset& dataset, const std::vector<std::int64_t>& rows, const std::string& file) {
+  const int phi = dataset.featureIndex("phi");
+  const int psi = dataset.featureIndex("psi");
+  if (phi < 0 || psi < 0) throw Error(file, "has no features named phi and psi");
+  PhiPsi result;
+  for (std::int64_t r : rows) {
+    result.phiRad.push_back(dataset.features(r, phi));
+    result.psiRad.push_back(dataset.features(r, psi));
+  }
+  return result;
+}
+
+RamachandranHistogram histogramOf(const PhiPsi& angles) {
+  RamachandranHistogram histogram;
+  for (std::size_t i = 0; i < angles.phiRad.size(); ++i) histogram.addRad(angles.phiRad[i], angles.psiRad[i]);
+  return histogram;
+}
+
+json populationsJson(const Populations& populations) {
+  json states = json::object();
+  for (int s = 0; s < kMetastableStateCount; ++s) {
+    const PopulationEstimate& e = populations.categories[s];
+    states[stateName(static_cast<MetastableState>(s))] = {{"fraction", e.fraction}, {"ci_low", e.ciLow}, {"ci_high", e.ciHigh}};
+  }
+  return {{"states", states}, {"samples", populations.samples}, {"block_length", populations.blockLength},
+          {"resamples", populations.resamples}, {"confidence", populations.confidence}};
+}
+
+json quantilesJson(std::vector<double> values) {
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }), values.end());
+  if (values.empty()) return nullptr;
+  std::sort(values.begin(), values.end());
+  const auto at = [&](double q) { return values[static_cast<std::size_t>(std::round(q * (values.size() - 1)))]; };
+  double mean = 0;
+  for (double v : values) mean += v / values.size();
+  return {{"n", values.size()}, {"mean", mean}, {"q05", at(0.05)}, {"q25", at(0.25)}, {"median", at(0.5)},
+          {"q75", at(0.75)}, {"q95", at(0.95)}};
+}
+
+std::vector<std::int64_t> allRows(std::int64_t n) {
+  std::vector<std::int64_t> rows(n);
+  for (std::int64_t i = 0; i < n; ++i) rows[i] = i;
+  return rows;
+}
+
+// Two independent halves of the reference: by source file when it has two or
+// more (independent runs), else the first and second half in time.
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> referenceHalves(const Dataset& reference,
+                                                                                 std::string& how) {
+  std::vector<std::int64_t> first, second;
+  const auto sources = static_cast<std::int64_t>(reference.info.sources.size());
+  if (sources >= 2) {
+    how = "by source file (independent runs)";
+    for (std::int64_t i = 0; i < reference.frames(); ++i) {
+      (reference.sourceFile[i] < (sources + 1) / 2 ? first : second).push_back(i);
+    }
+  } else {
+    how = "first and second half in time";
+    for (std::int64_t i = 0; i < reference.frames(); ++i) (i < reference.frames() / 2 ? first : second).push_back(i);
+  }
+  return {first, second};
+}
+
+std::string md(double value, int digits = 4) { return std::isfinite(value) ? fmt::format("{:.{}f}", value, digits) : "n/a"; }
+
+void runEvaluate(const EvaluateOptions& options) {
+  const Dataset reference = readDataset(options.reference);
+  const Dataset generated = readDataset(options.generated, FeatureValidation::AllowNonFinite);
+  if (generated.dimension() != reference.dimension() || generated.info.featureSet != reference.info.featureSet) {
+    throw Error(options.generated, fmt::format("has {} features ({}) but the reference {} has {} ({})",
+                                               generated.dimension(), generated.info.featureSet, options.reference,
+                                               reference.dimension(), reference.info.featureSet));
+  }
+  const fs::path dir = options.output;
+  fs::create_directories(dir);
+  json report = provenance(options.toJson());
+  report["reference"] = {{"dataset", options.reference}, {"frames", reference.frames()},
+                         {"feature_set", reference.info.featureSet}};
+  report["generated"] = {{"dataset", options.generated}, {"samples", generated.frames()}};
+  json plots = json::object();
+
+  // Validity of generated samples: counted and reported, never fatal.
+  std::vector<std::int64_t> validRows;
+  std::map<std::string, std::int64_t> reasons;
+  std::int64_t nonFinite = 0, unphysical = 0;
+  for (std::int64_t r = 0; r < generated.frames(); ++r) {
+    const std::string reason = invalidFeatureReason(generated.info.features, generated.features.row(r).data());
+    if (reason.empty()) {
+      validRows.push_back(r);
+    } else {
+      (reason.rfind("non-finite", 0) == 0 ? nonFinite : unphysical) += 1;
+      ++reasons[reason];
+    }
+  }
+  report["validity"] = {{"samples", generated.frames()}, {"valid", validRows.size()}, {"non_finite", nonFinite},
+                        {"unphysical", unphysical}, {"reasons", reasons}};
+  if (validRows.empty()) throw Error(options.generated, "no valid generated sample to evaluate");
+
+  // Ramachandran histograms, JS divergence and the MD-vs-MD floor.
+  const PhiPsi referenceAngles = phiPsiOf(reference, allRows(reference.frames()), options.reference);
+  const PhiPsi generatedAngles = phiPsiOf(generated, validRows, options.generated);
+  const RamachandranHistogram referenceHistogram = histogramOf(referenceAngles);
+  const RamachandranHistogram generatedHistogram = histogramOf(generatedAngles);
+  std::string halvesHow;
+  const auto [firstHalf, secondHalf] = referenceHalves(reference, halvesHow);
+  const double js = jensenShannonNats(referenceHistogram, generatedHistogram);
+  const double floorJs = jensenShannonNats(histogramOf(phiPsiOf(reference, firstHalf, options.reference)),
+                                           histogramOf(phiPsiOf(reference, secondHalf, options.reference)));
+  report["ramachandran"] = {{"bins", kRamachandranBins},
+                            {"bin_deg", kRamachandranBinDeg},
+                            {"js_nats", js},
+                            {"floor_js_nats", floorJs},
+                            {"js_over_floor", floorJs > 0 ? js / floorJs : NAN},
+                            {"floor_halves", halvesHow},
+                            {"floor_half_frames", {firstHalf.size(), secondHalf.size()}}};
+  plotRamachandranComparison((dir / "ramachandran.png").string(), referenceHistogram, generatedHistogram,
+                             options.referenceLabel, options.generatedLabel, options.temperatureK);
+  plots["ramachandran"] = "ramachandran.png";
+
+  // Metastable-state populations with 95 % intervals.
+  const Populations referencePopulations = statePopulations(referenceAngles.phiRad, referenceAngles.psiRad,
+                                                            SampleCorrelation::CorrelatedTimeSeries);
+  const Populations generatedPopulations =
+      statePopulations(generatedAngles.phiRad, generatedAngles.psiRad, SampleCorrelation::Independent);
+  report["states"] = {{"reference", populationsJson(referencePopulations)},
+                      {"generated", populationsJson(generatedPopulations)},
+                      {"method", "percentile bootstrap; circular block bootstrap for the correlated MD frames"}};
+
+  // 25D: per-feature marginal distances and the bond/angle/torsion distributions.
+  if (reference.dimension() > 2) {
+    json perFeature = json::array();
+    std::vector<PanelData> panels;
+    for (int k = 0; k < reference.dimension(); ++k) {
+      const FeatureInfo& info = reference.info.features[k];
+      std::vector<double> a(reference.frames()), b;
+      for (std::int64_t r = 0; r < reference.frames(); ++r) a[r] = reference.features(r, k);
+      for (std::int64_t r : validRows) b.push_back(generated.features(r, k));
+      // Periodic features are compared on the reference's own branch: unwrapped from its cut.
+      if (info.periodic) {
+        const double cut = reference.info.branchCutsRad[k];
+        for (double& v : a) v = unwrapFromCutRad(v, cut);
+        for (double& v : b) v = unwrapFromCutRad(v, cut);
+      }
+      const double w1 = wasserstein1(a, b);
+      perFeature.push_back({{"name", info.name}, {"unit", info.unit}, {"wasserstein1", w1}, {"periodic", info.periodic}});
+      const double scale = info.unit == "rad" ? kDegPerRad : 1.0;
+      for (double& v : a) v *= scale;
+      for (double& v : b) v *= scale;
+      panels.push_back({info.name + (info.unit == "rad" ? " (deg)" : " (nm)"), a, b});
+    }
+    report["features"] = perFeature;
+    plotHistogramGrid((dir / "features.png").string(), panels, options.referenceLabel, options.generatedLabel);
+    plots["features"] = "features.png";
+  }
+
+  // Energies after the same rebuild/relax path for MD frames and samples.
+  if (!options.path.systemXml.empty()) {
+    StructurePathOptions pathOptions = options.path;
+    if (pathOptions.relax == "auto") pathOptions.relax = reference.dimension() > 2 ? "hydrogens" : "phi-psi";
+    const StructurePath path(reference.info.featureSet, pathOptions);
+    FeatureMatrix generatedValid(static_cast<Eigen::Index>(validRows.size()), generated.dimension());
+    for (std::size_t i = 0; i < validRows.size(); ++i) generatedValid.row(i) = generated.features.row(validRows[i]);
+    std::cerr << "evaluate: rebuilding, relaxing and scoring structures...\n";
+    const auto referenceScored = path.run(evenlySpacedRows(reference.features, options.energySamples));
+    const auto generatedScored = path.run(evenlySpacedRows(generatedValid, options.energySamples));
+    const auto nonFiniteCount = [](const std::vector<double>& e) {
+      return std::count_if(e.begin(), e.end(), [](double v) { return !std::isfinite(v); });
+    };
+    const auto n = [](const StructurePath::Result& r) { return static_cast<double>(r.energiesKjPerMol.size()); };
+    report["energies"] = {
+        {"relax", pathOptions.relax},
+        {"platform", pathOptions.platform},
+        {"reference", quantilesJson(referenceScored.energiesKjPerMol)},
+        {"generated", quantilesJson(generatedScored.energiesKjPerMol)},
+        {"wasserstein1_kj_mol", wasserstein1(referenceScored.energiesKjPerMol, generatedScored.energiesKjPerMol)},
+        {"reference_non_finite_fraction", nonFiniteCount(referenceScored.energiesKjPerMol) / n(referenceScored)},
+        {"generated_non_finite_fraction", nonFiniteCount(generatedScored.energiesKjPerMol) / n(generatedScored)},
+        {"reference_clash_fraction", referenceScored.structuresWithClashes / n(referenceScored)},
+        {"generated_clash_fraction", generatedScored.structuresWithClashes / n(generatedScored)}};
+    plotHistograms((dir / "energies.png").string(),
+                   {{options.referenceLabel, referenceScored.energiesKjPerMol, {}},
+                    {options.generatedLabel, generatedScored.energiesKjPerMol, {}}},
+                   "potential energy after " + pathOptions.relax + " relaxation (kJ/mol)", "OpenMM potential energy");
+    plots["energies"] = "energies.png";
+  }
+
+  // The model's log-likelihood of reference frames (exact, probability flow).
+  if (!options.model.empty()) {
+    model::Generator generator(options.model);
+    const FeatureMatrix frames = evenlySpacedRows(reference.features, options.likelihoodFrames);
+    json likelihood = {{"frames", frames.rows()}, {"model", generator.describe()}};
+    if (generator.sde().channels() == 1) {
+      const Eigen::ArrayXd logp = generator.logDensityOfFeatures(frames.array());
+      likelihood["nats_per_dim"] = logp.mean() / generator.dims();
+      likelihood["kind"] = "exact log p(features), probability-flow ODE";
+    } else {
+      likelihood["nats_per_dim"] = nullptr;
+      likelihood["kind"] = "not available: the density of a two-channel model is joint in (x, aux) (MATH.md 4b)";
+    }
+    report["likelihood"] = likelihood;
+  }
+
+  // Training-loss curve from the trainer's log.
+  if (!options.trainingLog.empty()) {
+    std::ifstream in(options.trainingLog);
+    if (!in) throw Error(options.trainingLog, "cannot open training log");
+    json log;
+    try {
+      log = json::parse(in);
+      const json& h = log.at("history");
+      const auto values = [](const json& a) {
+        std::vector<double> v;
+        for (const json& x : a) v.push_back(x.is_null() ? NAN : x.get<double>());
+        return v;
+      };
+      plotCurves((dir / "loss.png").string(),
+                 {{"training", values(h.at("step")), values(h.at("loss"))},
+                  {"validation (EMA)", values(h.at("validation").at("step")), values(h.at("validation").at("loss_ema"))}},
+                 "step", "loss (whitened DSM)", "training loss", true);
+      plots["loss"] = "loss.png";
+    } catch (const json::exception& e) {
+      throw Error(options.trainingLog, std::string("not a training log: ") + e.what());
+    }
+  }
+  report["plots"] = plots;
+  writeJson((dir / "report.json").string(), report);
+
+  // report.md: the same numbers for people, with the pictures.
+  std::string text = "# activediff evaluation\n\n";
+  text += fmt::format("Reference: `{}` ({} frames). Generated: `{}` ({} samples, {} valid).\n\n", options.reference,
+                      reference.frames(), options.generated, generated.frames(), validRows.size());
+  text += "## Ramachandran\n\n| measure | value |\n|---|---|\n";
+  text += fmt::format("| JS divergence, generated vs MD (nats) | {} |\n| floor: JS of two MD halves ({}) | {} |\n| ratio to floor | {} |\n\n",
+                      md(js), halvesHow, md(floorJs), md(floorJs > 0 ? js / floorJs : NAN, 2));
+  text += "![Ramachandran](ramachandran.png)\n\n## Metastable states (95 % CI)\n\n| state | MD | generated |\n|---|---|---|\n";
+  for (int s = 0; s < kMetastableStateCount; ++s) {
+    const auto& a = referencePopulations.categories[s];
+    const auto& b = generatedPopulations.categories[s];
+    text += fmt::format("| {} | {:.3f} [{:.3f}, {:.3f}] | {:.3f} [{:.3f}, {:.3f}] |\n",
+                        stateName(static_cast<MetastableState>(s)), a.fraction, a.ciLow, a.ciHigh, b.fraction, b.ciLow, b.ciHigh);
+  }
+  text += fmt::format("\nValidity: {} non-finite, {} unphysical of {} generated samples.\n\n", nonFinite, unphysical,
+                      generated.frames());
+  if (report.contains("energies")) {
+    const json& e = report["energies"];
+    const auto median = [](const json& q) { return q.is_null() ? NAN : q["median"].get<double>(); };
+    text += "## Energies (kJ/mol, after " + e["relax"].get<std::string>() + " relaxation)\n\n| | MD | generated |\n|---|---|---|\n";
+    text += fmt::format("| median | {} | {} |\n| non-finite fraction | {} | {} |\n| clash fraction | {} | {} |\n\n",
+                        md(median(e["reference"]), 2), md(median(e["generated"]), 2),
+                        md(e["reference_non_finite_fraction"].get<double>(), 3), md(e["generated_non_finite_fraction"].get<double>(), 3),
+                        md(e["reference_clash_fraction"].get<double>(), 3), md(e["generated_clash_fraction"].get<double>(), 3));
+    text += fmt::format("Wasserstein-1 between the energy distributions: {} kJ/mol.\n\n![energies](energies.png)\n\n",
+                        md(e["wasserstein1_kj_mol"].get<double>(), 3));
+  }
+  if (report.contains("features")) {
+    text += "## Internal coordinates\n\n| feature | unit | Wasserstein-1 |\n|---|---|---|\n";
+    for (const json& f : report["features"])
+      text += fmt::format("| {} | {} | {} |\n", f["name"].get<std::string>(), f["unit"].get<std::string>(),
+                          md(f["wasserstein1"].get<double>(), 5));
+    text += "\n![features](features.png)\n\n";
+  }
+  if (report.contains("likelihood")) {
+    const json& l = report["likelihood"];
+    text += "## Likelihood of held-out MD\n\n" +
+            (l["nats_per_dim"].is_null() ? l["kind"].get<std::string>()
+                                         : fmt::format("{} nats per dimension ({} frames; {})",
+                                                       md(l["nats_per_dim"].get<double>(), 4), l["frames"].get<std::int64_t>(),
+                                                       l["kind"].get<std::string>())) +
+            "\n\n";
+  }
+  if (plots.contains("loss")) text += "## Training\n\n![loss](loss.png)\n\n";
+  text += "Full numbers and configuration: report.json (activediff " + std::string(kVersion) + ").\n";
+  writeFileAtomically(dir / "report.md", text);
+  std::cout << fmt::format("JS {:.4f} nats (floor {:.4f}, ratio {:.2f}); report: {}\n", js, floorJs,
+                           floorJs > 0 ? js / floorJs : NAN, (dir / "report.md").string());
+}
+
+void addEvaluate(CLI::App& app) {
+  auto options = std::make_shared<EvaluateOptions>();
+  options->path.relax = "auto";
+  CLI::App* sub = app.add_subcommand(
+      "evaluate",
+      "Compare generated samples with reference MD: Ramachandran JS divergence beside the MD-vs-MD floor, "
+      "metastable-state populations with 95% intervals, energies after the same rebuild/relax path, clashes, "
+      "per-feature distances (25D), likelihood of MD frames, training-loss curve. Writes report.json, report.md "
+      "and PNG plots into the output directory.");
+  sub->add_option("--reference", options->reference, "reference MD dataset (activediff featurize)")->required();
+  sub->add_option("--generated", options->generated, "generated dataset (activediff sample)")->required();
+  sub->add_option("-o,--output", options->output, "report directory")->capture_default_str();
+  sub->add_option("--topology,--template", options->path.topology, "template structure (needed with --system)");
+  sub->add_option("--system", options->path.systemXml, "OpenMM System XML: energies of rebuilt structures");
+  sub->add_option("--relax", options->path.relax, "auto (hydrogens for 25D, phi-psi for 2D) | none | hydrogens | phi-psi")
+      ->capture_default_str();
+  sub->add_option("--platform", options->path.platform, "OpenMM platform for energies")->capture_default_str();
+  sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")->capture_default_str();
+  sub->add_option("--energy-samples", options->energySamples, "structures scored per side")->capture_default_str();
+  sub->add_option("--model", options->model, "checkpoint: log-likelihood of reference frames");
+  sub->add_option("--likelihood-frames", options->likelihoodFrames, "reference frames scored")->capture_default_str();
+  sub->add_option("--training-log", options->trainingLog, "training_log.json for the loss curve");
+  sub->add_option("--temperature", options->temperatureK, "K, for free energies in plots")->capture_default_str();
+  sub->add_option("--reference-label", options->referenceLabel, "label in plots")->capture_default_str();
+  sub->add_option("--generated-label", options->generatedLabel, "label in plots")->capture_default_str();
+  sub->callback([options] {
+    if (!options->path.systemXml.empty() && options->path.topology.empty()) {
+      throw Error("--topology", "energies (--system) need the template structure");
+    }
+    runEvaluate(*options);
+  });
+}
+
+const CommandRegistration registration(70, "evaluate", addEvaluate);
+
+}  // namespace
+}  // namespace activediff::cli
