@@ -5,7 +5,7 @@
 //     backward, Adam step) in the same run;
 //  2. samples/s of every sampler at 100 steps through the Generator against a
 //     bare loop of the same number of forward passes of the same network.
-// Usage: model_torch_bench [train_steps=1000] [sample_batch=8192] [threads=1] [rounds=3]
+// Usage: model_torch_bench [train_steps=1000] [sample_batch=2048] [threads=1] [rounds=3]
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -75,7 +75,7 @@ static double bareForward(const ad::detail::NetworkShape& shape, int batch, int 
 
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 1000;
-  const int sampleBatch = argc > 2 ? std::atoi(argv[2]) : 8192;
+  const int sampleBatch = argc > 2 ? std::atoi(argv[2]) : 2048;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 1;
   const int rounds = argc > 4 ? std::atoi(argv[4]) : 3;  // alternations; best of each
   ad::detail::configureThreads(threads);
