@@ -23,5 +23,5 @@ rm -f "$OUT"/md.*
 "$AD" energy --system "$EX/system.xml" -f "$OUT/md.xtc" -o "$OUT/md-energies.csv"
 
 ACTIVEDIFF_BUILD_DIR="$BUILD_DIR" "$ROOT/workflows/pipeline.sh" --out "$OUT" --features 2d --process active \
-  --tau 0.5 --steps "${MAIN_JOB_STEPS:-4000}" --samples "${MAIN_JOB_SAMPLES:-10000}" --energy-samples 300
+  --tau 0.5 --steps "${MAIN_JOB_STEPS:-10000}" --samples "${MAIN_JOB_SAMPLES:-10000}" --energy-samples 300
 echo "main job finished: report in $OUT/2d-active/report/report.md"
