@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/geometry.h"
 #include "activediff/featurize/molecule_graph.h"
 #include "activediff/plugin/openmm_setup.h"
 #include "activediff/plugin/potential_energy.h"
@@ -98,12 +99,10 @@ StructureScorer::~StructureScorer() = default;
 
 namespace {
 
+// The restraint's reference torsion, by featurize's one dihedral definition.
 double dihedralOf(const std::vector<OpenMM::Vec3>& x, const std::array<int, 4>& atoms) {
-  const OpenMM::Vec3 b1 = x[atoms[1]] - x[atoms[0]];
-  const OpenMM::Vec3 b2 = x[atoms[2]] - x[atoms[1]];
-  const OpenMM::Vec3 b3 = x[atoms[3]] - x[atoms[2]];
-  const OpenMM::Vec3 n1 = b1.cross(b2), n2 = b2.cross(b3);
-  return std::atan2(std::sqrt(b2.dot(b2)) * b1.dot(n2), n1.dot(n2));
+  const auto at = [&](int k) { return Eigen::Vector3d(x[atoms[k]][0], x[atoms[k]][1], x[atoms[k]][2]); };
+  return dihedralRad(at(0), at(1), at(2), at(3));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "activediff/featurize/structure.h"
 #include "activediff/plugin/potential_energy.h"
 #include "commands.h"
+#include "distribution_summary.h"
 #include "progress.h"
 #include "provenance.h"
 
@@ -33,14 +34,6 @@ struct EnergyOptions {
             {"threads", threads},  {"begin", begin},           {"end", end},       {"stride", stride}};
   }
 };
-
-double quantile(std::vector<double> sorted, double q) {
-  if (sorted.empty()) return NAN;
-  const double position = q * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(position));
-  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (position - lo) * (sorted[hi] - sorted[lo]);
-}
 
 void runEnergy(const EnergyOptions& options) {
   if (options.stride <= 0) throw Error("--stride", "must be positive");
@@ -80,34 +73,20 @@ void runEnergy(const EnergyOptions& options) {
     table.push_back({{"frame", frames[i]}, {"time_ps", times[i]}, {"potential_kj_mol", energies[i]}});
     if (!std::isfinite(energies[i])) ++nonFinite;
   }
-  std::vector<double> finite;
-  std::copy_if(energies.begin(), energies.end(), std::back_inserter(finite),
-               [](double e) { return std::isfinite(e); });
-  std::sort(finite.begin(), finite.end());
-  double mean = 0;
-  for (double e : finite) mean += e / finite.size();
-  double variance = 0;
-  for (double e : finite) variance += (e - mean) * (e - mean) / finite.size();
-  const nlohmann::json summary = {{"frames", frames.size()},
-                                  {"non_finite", nonFinite},
-                                  {"mean_kj_mol", mean},
-                                  {"std_kj_mol", std::sqrt(variance)},
-                                  {"min_kj_mol", finite.empty() ? NAN : finite.front()},
-                                  {"q05_kj_mol", quantile(finite, 0.05)},
-                                  {"median_kj_mol", quantile(finite, 0.5)},
-                                  {"q95_kj_mol", quantile(finite, 0.95)},
-                                  {"max_kj_mol", finite.empty() ? NAN : finite.back()},
-                                  {"platform", evaluator.platformName()}};
+  nlohmann::json summary = distributionSummary(energies);
+  summary["platform"] = evaluator.platformName();
+  summary["unit"] = "kJ/mol";
   nlohmann::json document = provenance(options.toJson());
   document["summary"] = summary;
   document["energies"] = table;
   writeFileAtomically(csvPath, csv);
   writeJson(jsonPath.string(), document);
+  const auto number = [&](const char* key) { return summary[key].is_null() ? NAN : summary[key].get<double>(); };
   std::cout << fmt::format(
       "{} frames, platform {}: potential energy mean {:.3f} +/- {:.3f} kJ/mol, median {:.3f}, "
       "5-95% [{:.3f}, {:.3f}], non-finite {}\nwrote {} and {}\n",
-      frames.size(), evaluator.platformName(), mean, std::sqrt(variance), quantile(finite, 0.5),
-      quantile(finite, 0.05), quantile(finite, 0.95), nonFinite, csvPath.string(), jsonPath.string());
+      frames.size(), evaluator.platformName(), number("mean"), number("std"), number("median"), number("q05"),
+      number("q95"), nonFinite, csvPath.string(), jsonPath.string());
 }
 
 void addEnergy(CLI::App& app) {

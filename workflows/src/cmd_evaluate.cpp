@@ -21,6 +21,7 @@
 #include "activediff/model/generator.h"
 #include "activediff/version.h"
 #include "commands.h"
+#include "distribution_summary.h"
 #include "plots.h"
 #include "provenance.h"
 #include "structure_pipeline.h"
@@ -82,17 +83,6 @@ json populationsJson(const Populations& populations) {
   }
   return {{"states", states}, {"samples", populations.samples}, {"block_length", populations.blockLength},
           {"resamples", populations.resamples}, {"confidence", populations.confidence}};
-}
-
-json quantilesJson(std::vector<double> values) {
-  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }), values.end());
-  if (values.empty()) return nullptr;
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) { return values[static_cast<std::size_t>(std::round(q * (values.size() - 1)))]; };
-  double mean = 0;
-  for (double v : values) mean += v / values.size();
-  return {{"n", values.size()}, {"mean", mean}, {"q05", at(0.05)}, {"q25", at(0.25)}, {"median", at(0.5)},
-          {"q75", at(0.75)}, {"q95", at(0.95)}};
 }
 
 std::vector<std::int64_t> allRows(std::int64_t n) {
@@ -228,8 +218,8 @@ void runEvaluate(const EvaluateOptions& options) {
     report["energies"] = {
         {"relax", pathOptions.relax},
         {"platform", pathOptions.platform},
-        {"reference", quantilesJson(referenceScored.energiesKjPerMol)},
-        {"generated", quantilesJson(generatedScored.energiesKjPerMol)},
+        {"reference", distributionSummary(referenceScored.energiesKjPerMol)},
+        {"generated", distributionSummary(generatedScored.energiesKjPerMol)},
         {"wasserstein1_kj_mol", wasserstein1(referenceScored.energiesKjPerMol, generatedScored.energiesKjPerMol)},
         {"reference_non_finite_fraction", nonFiniteCount(referenceScored.energiesKjPerMol) / n(referenceScored)},
         {"generated_non_finite_fraction", nonFiniteCount(generatedScored.energiesKjPerMol) / n(generatedScored)},
@@ -301,7 +291,7 @@ void runEvaluate(const EvaluateOptions& options) {
                       generated.frames());
   if (report.contains("energies")) {
     const json& e = report["energies"];
-    const auto median = [](const json& q) { return q.is_null() ? NAN : q["median"].get<double>(); };
+    const auto median = [](const json& q) { return q["median"].is_null() ? NAN : q["median"].get<double>(); };
     text += "## Energies (kJ/mol, after " + e["relax"].get<std::string>() + " relaxation)\n\n| | MD | generated |\n|---|---|---|\n";
     text += fmt::format("| median | {} | {} |\n| non-finite fraction | {} | {} |\n| clash fraction | {} | {} |\n\n",
                         md(median(e["reference"]), 2), md(median(e["generated"]), 2),

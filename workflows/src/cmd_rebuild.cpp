@@ -8,6 +8,7 @@
 #include "activediff/featurize/atomic_output.h"
 #include "activediff/featurize/error.h"
 #include "commands.h"
+#include "distribution_summary.h"
 #include "provenance.h"
 #include "structure_pipeline.h"
 
@@ -24,14 +25,6 @@ struct RebuildOptions {
     return {{"features", features}, {"structure_path", path.toJson()}, {"outputs", outputs}, {"limit", limit}};
   }
 };
-
-nlohmann::json quantiles(std::vector<double> values) {
-  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }), values.end());
-  if (values.empty()) return nullptr;
-  std::sort(values.begin(), values.end());
-  const auto at = [&](double q) { return values[static_cast<std::size_t>(q * (values.size() - 1))]; };
-  return {{"q05", at(0.05)}, {"q25", at(0.25)}, {"median", at(0.5)}, {"q75", at(0.75)}, {"q95", at(0.95)}};
-}
 
 void runRebuild(const RebuildOptions& options) {
   if (options.outputs.empty()) throw Error("-o", "give at least one output (.pdb, .xtc, .gro or .trr)");
@@ -61,7 +54,7 @@ void runRebuild(const RebuildOptions& options) {
                         {"structures_with_clashes", result.structuresWithClashes},
                         {"structures_written", written}};
   if (path.scoresEnergies()) {
-    document["result"]["energy_kj_mol"] = quantiles(result.energiesKjPerMol);
+    document["result"]["energy_kj_mol"] = distributionSummary(result.energiesKjPerMol);
     document["result"]["non_finite_energy"] = nonFiniteEnergy;
     document["energies_kj_mol"] = result.energiesKjPerMol;
   }
@@ -72,7 +65,7 @@ void runRebuild(const RebuildOptions& options) {
                            result.rebuilt.invalidCount(), result.structuresWithClashes);
   if (path.scoresEnergies()) {
     std::cout << fmt::format(", {} non-finite energies, median energy {} kJ/mol", nonFiniteEnergy,
-                             document["result"]["energy_kj_mol"].is_null()
+                             document["result"]["energy_kj_mol"]["median"].is_null()
                                  ? std::string("n/a")
                                  : fmt::format("{:.2f}", document["result"]["energy_kj_mol"]["median"].get<double>()));
   }
