@@ -84,6 +84,30 @@ TEST_F(EvaluateCli, ReportNumbersPlotsAndMarkdownAgreeWithAnIndependentRecomputa
   EXPECT_NE(text.find("ramachandran.png"), std::string::npos);
 }
 
+TEST_F(EvaluateCli, ReportsTheModelLikelihoodOfReferenceFramesAndTheLossCurve) {
+  for (const char* process : {"passive", "active"}) {
+    const std::string run = path(std::string("run-") + process);
+    const auto train = runActivediff("train -d " + path("md2d") + " -o " + run + " -c " +
+                                     (testing::sourceDir() / "examples" / "configs" / "2d-active.toml").string() +
+                                     " --process " + process + " --steps 200 --set training.validation_every=100");
+    ASSERT_EQ(train.exitCode, 0) << train.output;
+    ASSERT_EQ(runActivediff("sample -m " + run + " -o " + run + "/gen -n 500 --steps 20").exitCode, 0);
+    const auto result = runActivediff("evaluate --reference " + path("md2d") + " --generated " + run + "/gen -o " +
+                                      run + "/report --model " + run + "/checkpoint.adck --likelihood-frames 100" +
+                                      " --training-log " + run + "/training_log.json");
+    ASSERT_EQ(result.exitCode, 0) << result.output;
+    const auto report = readJson(run + "/report/report.json");
+    const double natsPerDim = report["likelihood"]["nats_per_dim"].get<double>();
+    EXPECT_TRUE(std::isfinite(natsPerDim)) << process;
+    // Per dimension, the log-density of angles lies within a few nats of the
+    // uniform density's -log(2 pi) = -1.84; outside (-5, 5) means a broken
+    // density (a wrong Jacobian or standardization term shifts it by far more).
+    EXPECT_GT(natsPerDim, -5.0) << process;
+    EXPECT_LT(natsPerDim, 5.0) << process;
+    EXPECT_EQ(report["plots"]["loss"].get<std::string>(), "loss.png");
+  }
+}
+
 TEST_F(EvaluateCli, WrongDimensionAndMissingReferenceAreClearErrors) {
   const auto wrong = runActivediff("evaluate --reference " + path("md2d") + " --generated " + path("md25d") + " -o " +
                                    path("wrong"));
