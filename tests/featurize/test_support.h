@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "activediff/featurize/structure.h"
+#include "support/test_support.h"
 
 namespace activediff {
 namespace fs = std::filesystem;
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace activediff::test {
 
-inline fs::path examplesDir() { return ACTIVEDIFF_EXAMPLES_DIR; }
+using testing::examplesDir;
 inline fs::path ala2Pdb() { return examplesDir() / "ala2" / "ala2.pdb"; }
 inline fs::path ala2Tpr() { return examplesDir() / "ala2" / "ala2.tpr"; }
 
@@ -32,41 +33,10 @@ inline fs::path shippedTrajectory() {
   return fs::exists(run1) ? run1 : fs::path();
 }
 
-// A fresh directory removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "activediff-featurize-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-struct CommandResult {
-  int exitCode = -1;
-  std::string output;  // stdout and stderr together
-};
-
-inline CommandResult runCommand(const std::string& command) {
-  CommandResult result;
-  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
+// Scratch directories and child processes: the suite-wide helpers.
+using ScratchDir = testing::ScratchDirectory;
+using testing::CommandResult;
+using testing::runCommand;
 
 inline std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
 

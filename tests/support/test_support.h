@@ -8,7 +8,7 @@
 namespace activediff::testing {
 
 struct CommandResult {
-  int exitCode = -1;     // -1 when killed by a signal
+  int exitCode = -1;     // 128 + signal number when killed by a signal (shell convention)
   std::string output;    // stdout and stderr together
 };
 
