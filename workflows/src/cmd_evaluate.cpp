@@ -212,20 +212,19 @@ void runEvaluate(const EvaluateOptions& options) {
     std::cerr << "evaluate: rebuilding, relaxing and scoring structures...\n";
     const auto referenceScored = path.run(evenlySpacedRows(reference.features, options.energySamples));
     const auto generatedScored = path.run(evenlySpacedRows(generatedValid, options.energySamples));
-    const auto nonFiniteCount = [](const std::vector<double>& e) {
-      return std::count_if(e.begin(), e.end(), [](double v) { return !std::isfinite(v); });
-    };
-    const auto n = [](const StructurePath::Result& r) { return static_cast<double>(r.energiesKjPerMol.size()); };
+    const json referenceSummary = distributionSummary(referenceScored.energiesKjPerMol);
+    const json generatedSummary = distributionSummary(generatedScored.energiesKjPerMol);
+    const auto fraction = [](double count, const json& summary) { return count / summary["n"].get<double>(); };
     report["energies"] = {
         {"relax", pathOptions.relax},
         {"platform", pathOptions.platform},
-        {"reference", distributionSummary(referenceScored.energiesKjPerMol)},
-        {"generated", distributionSummary(generatedScored.energiesKjPerMol)},
+        {"reference", referenceSummary},
+        {"generated", generatedSummary},
         {"wasserstein1_kj_mol", wasserstein1(referenceScored.energiesKjPerMol, generatedScored.energiesKjPerMol)},
-        {"reference_non_finite_fraction", nonFiniteCount(referenceScored.energiesKjPerMol) / n(referenceScored)},
-        {"generated_non_finite_fraction", nonFiniteCount(generatedScored.energiesKjPerMol) / n(generatedScored)},
-        {"reference_clash_fraction", referenceScored.structuresWithClashes / n(referenceScored)},
-        {"generated_clash_fraction", generatedScored.structuresWithClashes / n(generatedScored)}};
+        {"reference_non_finite_fraction", fraction(referenceSummary["non_finite"].get<double>(), referenceSummary)},
+        {"generated_non_finite_fraction", fraction(generatedSummary["non_finite"].get<double>(), generatedSummary)},
+        {"reference_clash_fraction", fraction(referenceScored.structuresWithClashes, referenceSummary)},
+        {"generated_clash_fraction", fraction(generatedScored.structuresWithClashes, generatedSummary)}};
     plotHistograms((dir / "energies.png").string(),
                    {{options.referenceLabel, referenceScored.energiesKjPerMol, {}},
                     {options.generatedLabel, generatedScored.energiesKjPerMol, {}}},

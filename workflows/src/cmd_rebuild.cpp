@@ -40,8 +40,6 @@ void runRebuild(const RebuildOptions& options) {
   std::map<std::string, std::int64_t> reasons;
   for (const std::string& reason : result.rebuilt.invalid)
     if (!reason.empty()) ++reasons[reason.substr(0, reason.find(':'))];
-  std::int64_t nonFiniteEnergy = 0;
-  for (double e : result.energiesKjPerMol) nonFiniteEnergy += std::isfinite(e) ? 0 : 1;
 
   nlohmann::json written = nlohmann::json::object();
   for (const std::string& output : options.outputs) {
@@ -55,7 +53,7 @@ void runRebuild(const RebuildOptions& options) {
                         {"structures_written", written}};
   if (path.scoresEnergies()) {
     document["result"]["energy_kj_mol"] = distributionSummary(result.energiesKjPerMol);
-    document["result"]["non_finite_energy"] = nonFiniteEnergy;
+    document["result"]["non_finite_energy"] = document["result"]["energy_kj_mol"]["non_finite"];
     document["energies_kj_mol"] = result.energiesKjPerMol;
   }
   std::string summary = options.summary;
@@ -64,7 +62,8 @@ void runRebuild(const RebuildOptions& options) {
   std::cout << fmt::format("{} samples: {} invalid feature rows, {} structures with clashes", features.rows(),
                            result.rebuilt.invalidCount(), result.structuresWithClashes);
   if (path.scoresEnergies()) {
-    std::cout << fmt::format(", {} non-finite energies, median energy {} kJ/mol", nonFiniteEnergy,
+    std::cout << fmt::format(", {} non-finite energies, median energy {} kJ/mol",
+                             document["result"]["non_finite_energy"].get<std::int64_t>(),
                              document["result"]["energy_kj_mol"]["median"].is_null()
                                  ? std::string("n/a")
                                  : fmt::format("{:.2f}", document["result"]["energy_kj_mol"]["median"].get<double>()));
