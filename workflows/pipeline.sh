@@ -13,7 +13,8 @@
 #   --energy-samples N   structures scored per side (default 1000)
 #   --trajectories "A B" reference trajectories (default: the shipped examples/ala2/md runs)
 # Needs a built activediff (workflows/setup.sh). Every stage writes JSON with
-# its configuration; the report links the plots.
+# its configuration; the report links the plots. Rerunning into the same --out
+# backs the earlier outputs up as #name.N# (activediff's output policy).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AD="${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}/workflows/activediff"
@@ -46,7 +47,7 @@ echo "== featurize ($FEATURES) =="
 "$AD" featurize -f $TRAJECTORIES -s "$EX/ala2.pdb" --features "$FEATURES" -o "$OUT/md-$FEATURES" -q \
   --summary "$OUT/md-$FEATURES.json" >/dev/null
 echo "== train ($PROCESS, tau $TAU, $STEPS steps) =="
-rm -rf "$RUN"
+# An earlier run in the same place is backed up by activediff (#name.N#), never deleted.
 "$AD" train -d "$OUT/md-$FEATURES" -o "$RUN" -c "$CONFIG" --process "$PROCESS" --tau "$TAU" --steps "$STEPS" \
   --set training.checkpoint_every=$(( STEPS < 1000 ? STEPS : 1000 )) --set training.validation_every=$(( STEPS < 500 ? STEPS : 500 ))
 echo "== sample ($SAMPLES, $SAMPLER, $SAMPLER_STEPS steps) =="

@@ -17,7 +17,7 @@ EX="$ROOT/examples/ala2"
 mkdir -p "$OUT"
 
 echo "== simulate: 20 ps of alanine dipeptide (amber99sb-ildn/OBC2, 300 K) =="
-rm -f "$OUT"/md.*
+# A previous main job's outputs are backed up (#md.xtc.1# ...), never deleted.
 "$AD" simulate --system "$EX/system.xml" --pdb "$EX/ala2.pdb" -o "$OUT/md.xtc" \
   --length 0.02 --frame-interval 0.2 --equilibrate 10 --seed 7 --platform CPU --threads 1
 "$AD" energy --system "$EX/system.xml" -f "$OUT/md.xtc" -o "$OUT/md-energies.csv"

@@ -1,36 +1,31 @@
 #include "activediff/featurize/atomic_output.h"
 
-#include <unistd.h>
-
+#include <cerrno>
 #include <fstream>
 #include <system_error>
 
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/output_policy.h"
 
 namespace activediff {
 
 namespace fs = std::filesystem;
 
-AtomicOutput::AtomicOutput(fs::path target) : target_(std::move(target)) {
-  // The pid keeps concurrent writers of the same target apart.
-  temporary_ = target_;
-  temporary_ += ".tmp." + std::to_string(::getpid());
-  const fs::path dir = target_.parent_path();
-  if (!dir.empty() && !fs::is_directory(dir)) {
-    throw Error(target_.string(), "output directory " + dir.string() + " does not exist");
-  }
-}
+AtomicOutput::AtomicOutput(fs::path target)
+    : target_(std::move(target)), temporary_(reserveTemporary(absoluteNormal(target_), OutputShape::File)) {}
 
 AtomicOutput::~AtomicOutput() {
   if (!committed_) {
     std::error_code ec;
-    fs::remove_all(temporary_, ec);
+    fs::remove(temporary_, ec);  // the tool's own temporary only
   }
 }
 
 void AtomicOutput::commit() {
   std::error_code ec;
-  if (fs::is_directory(target_) && fs::is_directory(temporary_)) fs::remove_all(target_, ec);
+  if (fs::is_directory(target_, ec)) {
+    throw Error(target_.string(), "is a directory; refusing to replace it with a file");
+  }
   fs::rename(temporary_, target_, ec);
   if (ec) throw Error(target_.string(), "cannot move finished output into place: " + ec.message());
   committed_ = true;
@@ -39,11 +34,14 @@ void AtomicOutput::commit() {
 void writeFileAtomically(const fs::path& path, const std::string& contents) {
   AtomicOutput out(path);
   {
-    std::ofstream stream(out.temporary(), std::ios::binary);
-    if (!stream) throw Error(path.string(), "cannot open for writing");
+    errno = 0;
+    std::ofstream stream(out.temporary(), std::ios::binary | std::ios::trunc);
+    if (!stream) throwWriteError(path, "cannot open for writing");
     stream << contents;
     stream.flush();
-    if (!stream) throw Error(path.string(), "write failed");
+    if (!stream) throwWriteError(path, "write failed");
+    stream.close();
+    if (!stream) throwWriteError(path, "write failed");
   }
   out.commit();
 }

@@ -1,5 +1,6 @@
 #include "activediff/featurize/dataset.h"
 
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -42,12 +43,7 @@ int Dataset::featureIndex(const std::string& name) const {
 }
 
 DatasetWriter::DatasetWriter(const fs::path& directory, DatasetInfo info)
-    : directory_(directory), info_(std::move(info)), output_(directory) {
-  std::error_code ec;
-  fs::remove_all(output_.temporary(), ec);
-  if (!fs::create_directory(output_.temporary(), ec)) {
-    throw Error(directory.string(), "cannot create the output directory: " + ec.message());
-  }
+    : directory_(directory), info_(std::move(info)), output_(directory, OutputShape::Directory) {
   const auto dim = static_cast<std::int64_t>(info_.features.size());
   if (dim == 0) throw Error(directory.string(), "dataset has no features");
   features_ = std::make_unique<NpyWriter>(output_.temporary() / "features.npy", NpyType::Float64, dim);
@@ -92,6 +88,7 @@ DatasetInfo DatasetWriter::commit() {
   for (const DatasetSource& s : info_.sources) sources.push_back({{"file", s.file}, {"frames", s.frames}});
   json meta = json::parse(info_.extraJson);
   meta["format"] = "activediff-dataset";
+  if (!outputSession().kind.empty()) meta["activediff_output"] = outputSession().kind;
   meta["format_version"] = kDatasetFormatVersion;
   meta["activediff_version"] = kVersion;
   meta["feature_set"] = info_.featureSet;
@@ -107,9 +104,11 @@ DatasetInfo DatasetWriter::commit() {
   meta["periodic_convention"] =
       "periodic features are stored in (-pi, pi]; unwrap each to [cut, cut + 2 pi) before standardizing";
   {
+    errno = 0;
     std::ofstream out(output_.temporary() / "meta.json");
     out << meta.dump(2) << "\n";
-    if (!out) throw Error(directory_.string(), "cannot write meta.json");
+    out.close();
+    if (!out) throwWriteError(directory_ / "meta.json", "cannot write");
   }
   output_.commit();
   return info_;
@@ -154,7 +153,7 @@ Dataset readDataset(const fs::path& directory, FeatureValidation validation) {
       throw Error(metaFile.string(), "dimension disagrees with the feature list");
     }
     json extra = meta;
-    for (const char* key : {"format", "format_version", "feature_set", "features", "sources", "frames", "dimension", "topology"})
+    for (const char* key : {"format", "format_version", "activediff_output", "feature_set", "features", "sources", "frames", "dimension", "topology"})
       extra.erase(key);
     dataset.info.extraJson = extra.dump();
   } catch (const json::exception& e) {

@@ -1,6 +1,8 @@
 #include "activediff/featurize/featurizer.h"
 
 #include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/geometry.h"
@@ -32,11 +34,14 @@ Featurizer::Featurizer(FeatureSet set, const Structure& topology, const std::str
     usedAtoms = zmatrix_->rowAtoms();
   }
   graph_.emplace(topology_, topology.positionsNm, usedAtoms);
-  // The topology's own bonds must look like bonds, else the atom names or
-  // coordinates in it are not what we think.
-  if (std::string problem = graph_->checkBonds(topology.positionsNm, 0.0); !problem.empty()) {
-    throw Error(topologyFile, "internal: reference bonds inconsistent: " + problem);
+  // Features are found by atom name: names that do not fit the structure
+  // (CA and CB swapped gave phi/psi off by up to 64 degrees) must fail here.
+  if (std::string problem = graph_->checkChemistry(usedAtoms, topology.positionsNm); !problem.empty()) {
+    throw Error(topologyFile, problem + ": the atom names do not fit the chemistry of the structure (swapped or "
+                                        "misnamed atoms?), so the " + featureSetName(set) +
+                                  " features would be computed from the wrong atoms");
   }
+  plausibility_.emplace(graph_->plausibility());
 }
 
 void Featurizer::compute(Frame& frame, const std::string& file, double* out) const {
@@ -45,8 +50,8 @@ void Featurizer::compute(Frame& frame, const std::string& file, double* out) con
                           " atoms but the topology has " + std::to_string(topology_.size()));
   }
   graph_->makeWhole(frame.positionsNm, frame.boxNm);
-  if (std::string problem = graph_->checkBonds(frame.positionsNm); !problem.empty()) {
-    throw Error(file, "frame " + std::to_string(frame.index) + ": " + problem +
+  if (std::string problem = plausibility_->check(frame.positionsNm); !problem.empty()) {
+    throw Error(file, "frame " + std::to_string(frame.index) + ": unphysical frame: " + problem +
                           " -- corrupt coordinates, or a topology whose atom order differs from the trajectory");
   }
   if (set_ == FeatureSet::PhiPsi2D) {
@@ -76,6 +81,25 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
   info.topologyFile = topologyFile;
   info.extraJson = options.extraJson;
   DatasetWriter writer(output, info);
+  const auto warn = [&](const std::string& message) {
+    if (options.warn) {
+      options.warn(message);
+    } else {
+      std::fprintf(stderr, "warning: %s\n", message.c_str());
+    }
+  };
+  nlohmann::json duplicates = nlohmann::json::array();
+  for (std::size_t f = 0; f < trajectories.size(); ++f) {
+    for (std::size_t g = 0; g < f; ++g) {
+      std::error_code ec;
+      if (!std::filesystem::equivalent(trajectories[g], trajectories[f], ec) || ec) continue;
+      warn(trajectories[f] + ": the same file as trajectory " + std::to_string(g + 1) + " (" + trajectories[g] +
+           "); it is given twice, so its frames go into the dataset twice");
+      duplicates.push_back({{"file", trajectories[f]}, {"source_index", f}, {"same_as_source_index", g}});
+      break;
+    }
+  }
+  nlohmann::json timeWarnings = nlohmann::json::array();
   std::vector<double> features(featurizer.dimension());
   std::int64_t done = 0;
   std::vector<DatasetSource> sources;
@@ -85,6 +109,7 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
     readOptions.end = options.end;
     readOptions.stride = options.stride;
     readOptions.expectedAtoms = featurizer.atomCount();
+    readOptions.warn = warn;
     TrajectoryReader reader(trajectories[f], readOptions);
     if (reader.framesInFile() >= 0) total += selectedFrames(reader.framesInFile());
     Frame frame;
@@ -100,7 +125,21 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
                                        std::to_string(options.begin) + ")");
     }
     sources.push_back({trajectories[f], taken});
+    if (const auto& t = reader.timeWarning(); t.frames > 0) {
+      timeWarnings.push_back({{"file", trajectories[f]},
+                              {"source_index", f},
+                              {"first_frame", t.firstFrame},
+                              {"time_ps", t.timePs},
+                              {"previous_time_ps", t.previousTimePs},
+                              {"frames_not_increasing", t.frames},
+                              {"meaning", "time does not increase: a concatenated trajectory or one without times"}});
+    }
   }
+  // Known only now: what was accepted with a warning goes into meta.json.
+  nlohmann::json extra = nlohmann::json::parse(options.extraJson);
+  extra["time_warnings"] = timeWarnings;
+  extra["duplicate_trajectories"] = duplicates;
+  writer.setExtraJson(extra.dump());
   // Sources are known only now; the writer reads them at commit.
   FeaturizeSummary summary;
   summary.frames = writer.frames();

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <sstream>
 
 namespace activediff {
@@ -24,7 +25,110 @@ double covalentRadiusNm(const std::string& element) {
 // while staying well below any 1-3 distance.
 constexpr double kBondSlackNm = 0.045;
 
+std::string elementOfAtomicNumber(int z) {
+  switch (z) {
+    case 1: return "H";
+    case 6: return "C";
+    case 7: return "N";
+    case 8: return "O";
+    case 15: return "P";
+    case 16: return "S";
+    default: return "";
+  }
+}
+
+std::string normalizedElement(const std::string& text) {
+  std::string element;
+  for (char c : text)
+    if (std::isalpha(static_cast<unsigned char>(c))) element += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!element.empty()) element[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(element[0])));
+  return element;
+}
+
+// Most bonded neighbours an atom of this element has in a biomolecule.
+int maxNeighbours(const std::string& element) {
+  if (element == "H") return 1;
+  if (element == "O") return 2;
+  if (element == "C" || element == "N") return 4;
+  return 6;
+}
+
+// What a protein-backbone atom name implies: its element and the atoms it
+// must be bonded to, as (residue offset, first of these names present).
+struct NameRule {
+  std::string element;
+  std::vector<std::pair<int, std::vector<std::string>>> partners;
+};
+const NameRule* ruleFor(const std::string& name) {
+  static const std::vector<std::pair<std::string, NameRule>> rules = {
+      {"N", {"N", {{-1, {"C"}}, {0, {"CA", "CH3"}}}}},
+      {"CA", {"C", {{0, {"N"}}, {0, {"C"}}, {0, {"CB"}}, {0, {"HA"}}}}},
+      {"C", {"C", {{0, {"O"}}, {1, {"N"}}, {0, {"CA", "CH3"}}}}},
+      {"O", {"O", {{0, {"C"}}}}},
+      {"CB", {"C", {{0, {"CA"}}}}},
+      {"H", {"H", {{0, {"N"}}}}},
+      {"HA", {"H", {{0, {"CA"}}}}},
+      {"CH3", {"C", {{0, {"C", "N"}}}}},  // caps: ACE's CH3-C, NME's N-CH3
+  };
+  for (const auto& [ruleName, rule] : rules)
+    if (ruleName == name) return &rule;
+  return nullptr;
+}
+
+std::string formatNm(double valueNm) {
+  std::ostringstream out;
+  out.precision(3);
+  out << std::fixed << valueNm;
+  return out.str();
+}
+
 }  // namespace
+
+BondPlausibility::BondPlausibility(std::vector<std::pair<int, int>> bonds, std::vector<double> referenceLengthsNm,
+                                   std::function<std::string(int)> label)
+    : bonds_(std::move(bonds)), referenceLengthsNm_(std::move(referenceLengthsNm)), label_(std::move(label)) {
+  for (double r : referenceLengthsNm_) sumSquaredReferenceNm2_ += r * r;
+  if (!label_) label_ = [](int atom) { return "atom " + std::to_string(atom + 1); };
+}
+
+double BondPlausibility::scale(const PositionsNm& positionsNm) const {
+  double sum = 0.0;
+  for (std::size_t b = 0; b < bonds_.size(); ++b)
+    sum += (positionsNm.row(bonds_[b].first) - positionsNm.row(bonds_[b].second)).norm() * referenceLengthsNm_[b];
+  return sumSquaredReferenceNm2_ > 0.0 ? sum / sumSquaredReferenceNm2_ : 1.0;
+}
+
+std::string BondPlausibility::check(const PositionsNm& positionsNm) const {
+  double worst = 0.0;
+  std::size_t worstBond = 0;
+  for (std::size_t b = 0; b < bonds_.size(); ++b) {
+    const double d = (positionsNm.row(bonds_[b].first) - positionsNm.row(bonds_[b].second)).norm();
+    const double deviation = std::abs(d - referenceLengthsNm_[b]);
+    if (!(deviation <= worst)) {  // also catches NaN
+      worst = deviation;
+      worstBond = b;
+      if (std::isnan(deviation)) break;
+    }
+  }
+  if (!(worst <= kMaxBondDeviationNm)) {
+    const auto [i, j] = bonds_[worstBond];
+    std::ostringstream out;
+    out.precision(4);
+    out << "bond " << label_(i) << "-" << label_(j) << " is " << (positionsNm.row(i) - positionsNm.row(j)).norm()
+        << " nm (reference " << referenceLengthsNm_[worstBond] << " nm)";
+    return out.str();
+  }
+  const double s = scale(positionsNm);
+  if (!(std::abs(s - 1.0) <= kMaxScaleDeviation)) {
+    std::ostringstream out;
+    out.precision(3);
+    out << "bonds are " << std::fixed << 100.0 * std::abs(s - 1.0) << " % " << (s > 1.0 ? "longer" : "shorter")
+        << " than the reference on average (least-squares scale " << s << " over " << bonds_.size()
+        << " bonds; MD stays within " << 100.0 * kMaxScaleDeviation << " %): the whole frame is stretched";
+    return out.str();
+  }
+  return "";
+}
 
 std::string elementOf(const Atom& atom) {
   std::string element;
@@ -103,6 +207,53 @@ void MoleculeGraph::makeWhole(PositionsNm& positionsNm, const Eigen::Matrix3d& b
     }
     positionsNm.row(atom) = positionsNm.row(parent) + d;
   }
+}
+
+BondPlausibility MoleculeGraph::plausibility() const {
+  const Topology* topology = topology_;
+  return BondPlausibility(bonds_, referenceLengthsNm_, [topology](int atom) { return atomLabel(*topology, atom); });
+}
+
+std::string MoleculeGraph::checkChemistry(const std::vector<int>& atoms, const PositionsNm& referenceNm) const {
+  const Topology& top = *topology_;
+  const auto label = [&](int atom) { return atomLabel(top, atom); };
+  for (int a : atoms) {
+    const Atom& atom = top.atoms.at(a);
+    const NameRule* rule = ruleFor(atom.name);
+    const std::string element = rule != nullptr ? rule->element : elementOf(atom);
+    if (rule != nullptr) {
+      const std::string declared = normalizedElement(atom.element);
+      if (!declared.empty() && declared != element) {
+        return "atom " + label(a) + " is named like a " + element + " but its element is " + declared;
+      }
+      const std::string fromType = elementOfAtomicNumber(atom.atomicNumber);
+      if (atom.atomicNumber > 0 && fromType != element) {
+        return "atom " + label(a) + " is named like a " + element + " but its atom type has atomic number " +
+               std::to_string(atom.atomicNumber);
+      }
+    }
+    const auto& bonded = neighbours_.at(a);
+    if (bonded.empty()) return "atom " + label(a) + " is bonded to nothing (no atom within bonding distance)";
+    if (static_cast<int>(bonded.size()) > maxNeighbours(element)) {
+      std::string list;
+      for (int j : bonded) list += (list.empty() ? "" : ", ") + label(j);
+      return "atom " + label(a) + " (" + element + ") has " + std::to_string(bonded.size()) +
+             " atoms within bonding distance (" + list + "), more than a " + element + " can bond";
+    }
+    if (rule == nullptr) continue;
+    for (const auto& [offset, names] : rule->partners) {
+      std::optional<int> partner;
+      for (const std::string& name : names)
+        if (!partner) partner = top.find(atom.residueIndex + offset, name);
+      if (!partner) continue;  // e.g. no CB in glycine, no previous residue
+      if (std::find(bonded.begin(), bonded.end(), *partner) != bonded.end()) continue;
+      const double d = (referenceNm.row(a) - referenceNm.row(*partner)).norm();
+      const double maxBond = covalentRadiusNm(element) + covalentRadiusNm(elementOf(top.atoms[*partner])) + kBondSlackNm;
+      return "atom " + label(a) + " is not bonded to " + label(*partner) + " (" + formatNm(d) +
+             " nm apart, a bond is shorter than " + formatNm(maxBond) + " nm)";
+    }
+  }
+  return "";
 }
 
 std::string MoleculeGraph::checkBonds(const PositionsNm& positionsNm, double toleranceNm) const {

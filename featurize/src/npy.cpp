@@ -1,9 +1,11 @@
 #include "activediff/featurize/npy.h"
 
+#include <cerrno>
 #include <cstring>
 #include <regex>
 
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/output_policy.h"
 
 namespace activediff {
 
@@ -46,7 +48,7 @@ void NpyWriter::writeHeader() {
   prefix[9] = static_cast<unsigned char>(dictBytes >> 8);
   if (std::fseek(stream_, 0, SEEK_SET) != 0 || std::fwrite(prefix, 1, 10, stream_) != 10 ||
       std::fwrite(dict.data(), 1, dict.size(), stream_) != dict.size()) {
-    throw Error(file_.string(), "write failed");
+    throwWriteError(file_, "write failed");
   }
 }
 
@@ -54,7 +56,7 @@ void NpyWriter::appendRow(const double* values) {
   if (type_ != NpyType::Float64) throw Error(file_.string(), "internal: float row for an int64 array");
   const std::size_t n = columns_ > 0 ? static_cast<std::size_t>(columns_) : 1;
   // x86-64 is little-endian, as '<f8' requires.
-  if (std::fwrite(values, sizeof(double), n, stream_) != n) throw Error(file_.string(), "write failed (disk full?)");
+  if (std::fwrite(values, sizeof(double), n, stream_) != n) throwWriteError(file_, "write failed");
   ++rows_;
 }
 
@@ -62,7 +64,7 @@ void NpyWriter::appendRow(const std::int64_t* values) {
   if (type_ != NpyType::Int64) throw Error(file_.string(), "internal: int64 row for a float array");
   const std::size_t n = columns_ > 0 ? static_cast<std::size_t>(columns_) : 1;
   if (std::fwrite(values, sizeof(std::int64_t), n, stream_) != n) {
-    throw Error(file_.string(), "write failed (disk full?)");
+    throwWriteError(file_, "write failed");
   }
   ++rows_;
 }
@@ -70,10 +72,11 @@ void NpyWriter::appendRow(const std::int64_t* values) {
 void NpyWriter::finish() {
   if (stream_ == nullptr) return;
   writeHeader();
-  const bool ok = std::fflush(stream_) == 0;
-  std::fclose(stream_);
+  errno = 0;
+  bool ok = std::fflush(stream_) == 0;
+  ok = std::fclose(stream_) == 0 && ok;
   stream_ = nullptr;
-  if (!ok) throw Error(file_.string(), "write failed (disk full?)");
+  if (!ok) throwWriteError(file_, "write failed");
 }
 
 NpyArray readNpy(const fs::path& file) {

@@ -3,6 +3,7 @@
 #include <Eigen/Geometry>
 #include <cmath>
 #include <queue>
+#include <sstream>
 
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/geometry.h"
@@ -84,6 +85,11 @@ std::string invalidFeatureReason(const std::vector<FeatureInfo>& features, const
     const double v = row[f];
     if (!std::isfinite(v)) return "non-finite " + features[f].name;
     if (features[f].kind == FeatureKind::BondNm && v <= 0.0) return "bond length <= 0: " + features[f].name;
+    if (features[f].kind == FeatureKind::BondNm && v > kMaxBondLengthNm) {
+      std::ostringstream reason;
+      reason << "bond length > " << kMaxBondLengthNm << " nm: " << features[f].name;
+      return reason.str();
+    }
     if (features[f].kind == FeatureKind::AngleRad && (v <= 0.0 || v >= kPi)) {
       return "bond angle outside (0, pi): " + features[f].name;
     }
@@ -123,12 +129,22 @@ RebuildResult StructureRebuilder::rebuild(const FeatureMatrix& features) const {
     }
   }
   for (Eigen::Index r = 0; r < features.rows(); ++r) {
+    // Valid features can still give a structure that is not finite (a
+    // degenerate frame); it is rejected here, never written.
+    if (result.invalid[r].empty() && !result.structures.row(r).allFinite()) {
+      result.invalid[r] = std::string(kNonFiniteStructureReason);
+    }
     if (!result.invalid[r].empty()) {
       result.structures.row(r).setConstant(std::numeric_limits<double>::quiet_NaN());
       continue;
     }
     const PositionsNm x = Eigen::Map<const PositionsNm>(result.structures.row(r).data(), n, 3);
     const PositionsNm aligned = superposeOnto(template_.positionsNm, x, alignAtoms_);
+    if (!aligned.allFinite()) {
+      result.invalid[r] = std::string(kNonFiniteStructureReason);
+      result.structures.row(r).setConstant(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
     result.structures.row(r) = Eigen::Map<const Eigen::RowVectorXd>(aligned.data(), 3 * n);
   }
   return result;

@@ -1,6 +1,13 @@
 #include "activediff/featurize/structure.h"
 
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -13,6 +20,7 @@
 #include "gromacs/topology/topology.h"
 #include "gromacs/trajectory/trajectoryframe.h"
 #include "gromacs/utility/smalloc.h"
+#include "gromacs_log.h"
 
 namespace activediff {
 
@@ -45,6 +53,77 @@ std::string lowerExtension(const fs::path& file) {
   return ext;
 }
 
+// The child's result, in a temporary file: natoms, then per atom name,
+// residue name, residue number, residue index, element, atomic number and
+// x y z, then the box. Native byte order: parent and child are one program.
+class ResultFile {
+ public:
+  explicit ResultFile(std::FILE* file) : file_(file) {}
+  template <class T>
+  void put(const T& value) { ok_ = ok_ && std::fwrite(&value, sizeof value, 1, file_) == 1; }
+  void putString(const std::string& text) {
+    put(static_cast<std::int32_t>(text.size()));
+    ok_ = ok_ && std::fwrite(text.data(), 1, text.size(), file_) == text.size();
+  }
+  template <class T>
+  T get() {
+    T value{};
+    ok_ = ok_ && std::fread(&value, sizeof value, 1, file_) == 1;
+    return value;
+  }
+  std::string getString() {
+    const auto size = get<std::int32_t>();
+    if (!ok_ || size < 0 || size > 4096) {
+      ok_ = false;
+      return "";
+    }
+    std::string text(static_cast<std::size_t>(size), '\0');
+    ok_ = ok_ && std::fread(text.data(), 1, text.size(), file_) == text.size();
+    return text;
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::FILE* file_;
+  bool ok_ = true;
+};
+
+// Runs in the forked child: libgromacs reads, the result goes to `out`.
+[[noreturn]] void readStructureInChild(const fs::path& file, std::FILE* out) {
+  t_topology top;
+  init_top(&top);
+  PbcType pbcType = PbcType::Unset;
+  rvec* x = nullptr;
+  matrix box;
+  for (auto& row : box) row[0] = row[1] = row[2] = 0;
+  try {
+    read_tps_conf(file.c_str(), &top, &pbcType, &x, nullptr, box, FALSE);
+  } catch (const std::exception& e) {  // never unwind into the parent's code
+    std::fprintf(stderr, "\n%s\n", e.what());
+    std::fflush(stderr);
+    ::_exit(3);
+  } catch (...) {
+    ::_exit(3);
+  }
+  const t_atoms& atoms = top.atoms;
+  ResultFile result(out);
+  result.put(static_cast<std::int32_t>(atoms.nr));
+  for (int i = 0; i < atoms.nr; ++i) {
+    const int resind = atoms.atom[i].resind;
+    result.putString(*atoms.atomname[i]);
+    result.putString(*atoms.resinfo[resind].name);
+    result.put(static_cast<std::int32_t>(atoms.resinfo[resind].nr));
+    result.put(static_cast<std::int32_t>(resind));
+    result.putString(atoms.atom[i].elem);
+    result.put(static_cast<std::int32_t>(atoms.atom[i].atomnumber));
+    for (int d = 0; d < 3; ++d) result.put(static_cast<double>(x[i][d]));
+  }
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) result.put(static_cast<double>(box[r][c]));
+  const bool ok = result.ok() && std::fflush(out) == 0;
+  ::_exit(ok ? 0 : 4);
+}
+
 }  // namespace
 
 Structure readStructure(const fs::path& file) {
@@ -53,37 +132,53 @@ Structure readStructure(const fs::path& file) {
     throw Error(file.string(), "unsupported structure format '" + ext + "' (use .pdb, .gro or .tpr)");
   }
   requireReadable(file);
-  t_topology top;
-  init_top(&top);
-  PbcType pbcType = PbcType::Unset;
-  rvec* x = nullptr;
-  matrix box;
-  for (auto& row : box) row[0] = row[1] = row[2] = 0;
-  read_tps_conf(file.c_str(), &top, &pbcType, &x, nullptr, box, FALSE);
-
-  Structure structure;
-  const t_atoms& atoms = top.atoms;
-  if (atoms.nr <= 0) {
-    sfree(x);
-    done_top(&top);
-    throw Error(file.string(), "contains no atoms");
+  // libgromacs prints "Reading file ..." for a .tpr and calls exit() or
+  // crashes on a damaged file: it runs in a child with its output in a log.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> result(std::tmpfile(), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(std::tmpfile(), &std::fclose);
+  if (!result || !log) throw Error(file.string(), "cannot create temporary files to read it");
+  std::fflush(nullptr);  // nothing buffered here may be written twice
+  const pid_t child = ::fork();
+  if (child < 0) throw Error(file.string(), "cannot start the reader process");
+  if (child == 0) {
+    ::dup2(::fileno(log.get()), STDERR_FILENO);
+    ::dup2(::fileno(log.get()), STDOUT_FILENO);
+    readStructureInChild(file, result.get());
   }
-  structure.topology.atoms.resize(atoms.nr);
-  structure.positionsNm.resize(atoms.nr, 3);
-  for (int i = 0; i < atoms.nr; ++i) {
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string how = WIFSIGNALED(status) ? "libgromacs crashed (signal " + std::to_string(WTERMSIG(status)) + ")"
+                                          : "libgromacs aborted (exit code " + std::to_string(WEXITSTATUS(status)) + ")";
+    const std::string message = detail::gromacsMessage(log.get());
+    throw Error(file.string(), "corrupt or unreadable structure: " + how +
+                                   (message.empty() ? "" : "; libgromacs said: " + message));
+  }
+  std::rewind(result.get());
+  ResultFile in(result.get());
+  const auto natoms = in.get<std::int32_t>();
+  if (!in.ok()) throw Error(file.string(), "the reader process returned nothing (internal error)");
+  if (natoms <= 0) throw Error(file.string(), "contains no atoms");
+  Structure structure;
+  structure.topology.atoms.resize(natoms);
+  structure.positionsNm.resize(natoms, 3);
+  for (int i = 0; i < natoms && in.ok(); ++i) {
     Atom& atom = structure.topology.atoms[i];
-    atom.name = *atoms.atomname[i];
-    const int resind = atoms.atom[i].resind;
-    atom.residueIndex = resind;
-    atom.residueName = *atoms.resinfo[resind].name;
-    atom.residueNumber = atoms.resinfo[resind].nr;
-    atom.element = atoms.atom[i].elem;
-    for (int d = 0; d < 3; ++d) structure.positionsNm(i, d) = x[i][d];
+    atom.name = in.getString();
+    atom.residueName = in.getString();
+    atom.residueNumber = in.get<std::int32_t>();
+    atom.residueIndex = in.get<std::int32_t>();
+    atom.element = in.getString();
+    const int atomicNumber = in.get<std::int32_t>();
+    // Only a .tpr's atomic numbers come from the force field; for text
+    // formats libgromacs guesses them from the names, which proves nothing.
+    atom.atomicNumber = ext == ".tpr" ? std::max(0, atomicNumber) : 0;
+    for (int d = 0; d < 3; ++d) structure.positionsNm(i, d) = in.get<double>();
   }
   for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) structure.boxNm(r, c) = box[r][c];
-  sfree(x);
-  done_top(&top);
+    for (int c = 0; c < 3; ++c) structure.boxNm(r, c) = in.get<double>();
+  if (!in.ok()) throw Error(file.string(), "the reader process returned a short result (internal error)");
   if (!structure.positionsNm.allFinite()) throw Error(file.string(), "coordinates are not finite");
   return structure;
 }
@@ -102,6 +197,10 @@ struct TrajectoryWriter::Impl {
   t_symtab symtab;
   t_atoms atoms;
   bool needsAtoms = false;
+  // libgromacs numbers a PDB model by the frame's step, and writes step 0 as
+  // MODEL 1 too; models are numbered 1..N here instead.
+  bool isPdb = false;
+  std::int64_t pdbModels = 0;
 };
 
 TrajectoryWriter::TrajectoryWriter(const fs::path& file, Topology topology, Mode mode)
@@ -116,6 +215,11 @@ TrajectoryWriter::TrajectoryWriter(const fs::path& file, Topology topology, Mode
     throw Error(file.string(), "cannot append: file does not exist");
   }
   impl_->needsAtoms = (ext == ".gro" || ext == ".pdb");
+  impl_->isPdb = ext == ".pdb";
+  if (impl_->isPdb && mode == Mode::Append) {
+    std::ifstream existing(file);
+    for (std::string line; std::getline(existing, line);) impl_->pdbModels += line.rfind("MODEL", 0) == 0;
+  }
   open_symtab(&impl_->symtab);
   init_t_atoms(&impl_->atoms, 0, FALSE);
   if (impl_->needsAtoms) {
@@ -165,7 +269,7 @@ void TrajectoryWriter::write(const Frame& frame) {
   clear_trxframe(&fr, TRUE);
   fr.natoms = n;
   fr.bStep = TRUE;
-  fr.step = frame.step;
+  fr.step = impl_->isPdb ? ++impl_->pdbModels : frame.step;
   fr.bTime = TRUE;
   fr.time = static_cast<real>(frame.timePs);
   fr.bX = TRUE;

@@ -11,7 +11,9 @@
 //      activediff::Error here, with libgromacs's own message attached;
 //  (c) every decoded frame is checked for plausibility (finite, inside the
 //      XTC header's integer bounds, agreeing with its header, constant atom
-//      count, time increasing).
+//      count). Time running backwards or standing still is not corruption
+//      (`cat a.xtc b.xtc`, MDTraj's join, files whose times are all 0, which
+//      gmx tools and MDTraj read): it is reported once per file as a warning.
 // Memory is flat in trajectory length: one frame is in flight at a time.
 #include <fcntl.h>
 #include <signal.h>
@@ -33,6 +35,7 @@
 #include "gromacs/fileio/oenv.h"
 #include "gromacs/fileio/trxio.h"
 #include "gromacs/trajectory/trajectoryframe.h"
+#include "gromacs_log.h"
 #include "trr_headers.h"
 #include "xtc_headers.h"
 
@@ -70,6 +73,12 @@ std::string lowerExtension(const fs::path& file) {
 
 bool selected(std::int64_t index, const TrajectoryReader::Options& o) {
   return index >= o.begin && (o.end < 0 || index < o.end) && (index - o.begin) % o.stride == 0;
+}
+
+std::string fmtPs(double timePs) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%g", timePs);
+  return text;
 }
 
 bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
@@ -116,6 +125,8 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
       if (!writeAll(out, xyz.data(), xyz.size() * sizeof(float))) ::_exit(4);
     }
     progress->decodingFrame.store(index + 1);
+    // Never ask for a frame past the selection: the file may be cut inside it.
+    if (options.end >= 0 && index + 1 >= options.end) break;
     ok = read_next_frame(oenv, status, &fr);
   }
   FrameRecord end{};
@@ -126,35 +137,25 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
   ::_exit(0);
 }
 
-// The last few lines libgromacs printed, as one line, for error messages.
-std::string gromacsMessage(std::FILE* log) {
-  if (log == nullptr) return "";
-  std::fflush(log);
-  std::rewind(log);
-  std::string text;
-  char chunk[4096];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, log)) > 0) {
-    text.append(chunk, n);
-    if (text.size() > 65536) text.erase(0, text.size() - 65536);
+// Walks the headers of frames [0, end) (all frames when end < 0): frames
+// past the selection are never read, so a file cut inside a later frame (a
+// run still being written, a copy that broke off) is fine with --end.
+// A structural problem after frame 0 is not thrown here (damaged = true, the
+// sound frames before it counted): the lock-step walk throws it when reading
+// reaches it, so that corrupt coordinates in an earlier frame are reported
+// first and the error names the first damaged frame (issue 9 fuzzing).
+template <class Walker, class Header>
+std::int64_t countFrames(const fs::path& file, std::int64_t end, bool& damaged) {
+  Walker walker(file);
+  Header header;
+  std::int64_t count = 0;
+  try {
+    while ((end < 0 || count < end) && walker.next(header)) ++count;
+  } catch (const Error&) {
+    if (count == 0) throw;
+    damaged = true;
   }
-  // Keep the fatal-error part if there is one, else the tail.
-  std::size_t start = text.find("Fatal error:");
-  if (start == std::string::npos) start = text.size() > 400 ? text.size() - 400 : 0;
-  std::string line;
-  bool space = false;
-  for (std::size_t i = start; i < text.size() && line.size() < 400; ++i) {
-    const char c = text[i];
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !line.empty();
-      continue;
-    }
-    if (c == '-' && i + 1 < text.size() && text[i + 1] == '-') continue;  // GROMACS rulers
-    if (space) line += ' ';
-    space = false;
-    line += c;
-  }
-  return line;
+  return count;
 }
 
 }  // namespace
@@ -175,6 +176,7 @@ struct TrajectoryReader::Impl {
   std::int64_t framesInFile = -1;
   int natoms = -1;
   double previousTimePs = 0.0;
+  TrajectoryReader::TimeWarning timeWarning;
   bool finished = false;
   std::vector<float> xyz;
 
@@ -199,7 +201,24 @@ struct TrajectoryReader::Impl {
   bool readRecord(FrameRecord& record);
   void checkAgainstHeader(const FrameRecord& record);
   void checkPositions(const FrameRecord& record);
+  void noteTimeNotIncreasing(std::int64_t index, double timePs);
 };
+
+void TrajectoryReader::Impl::noteTimeNotIncreasing(std::int64_t index, double timePs) {
+  if (timeWarning.frames++ > 0) return;  // one line per file, however many frames
+  timeWarning.firstFrame = index;
+  timeWarning.timePs = timePs;
+  timeWarning.previousTimePs = previousTimePs;
+  std::string message = file.string() + ": frame " + std::to_string(index) + ": time " + fmtPs(timePs) +
+                        " ps does not increase (previous frame " + fmtPs(previousTimePs) +
+                        " ps); read as a concatenated trajectory or one without times (later such frames "
+                        "of this file are not reported)";
+  if (options.warn) {
+    options.warn(message);
+  } else {
+    std::fprintf(stderr, "warning: %s\n", message.c_str());
+  }
+}
 
 void TrajectoryReader::Impl::childDied() {
   if (pipe != nullptr) {
@@ -219,7 +238,7 @@ void TrajectoryReader::Impl::childDied() {
   } else {
     how = "the decoder stopped unexpectedly";
   }
-  const std::string message = gromacsMessage(log);
+  const std::string message = detail::gromacsMessage(log);
   const std::int64_t frame = progress != nullptr ? progress->decodingFrame.load() : expectedIndex;
   failFrame(frame, "corrupt or unreadable trajectory: " + how + " while decoding this frame" +
                                (message.empty() ? "" : "; libgromacs said: " + message));
@@ -251,14 +270,24 @@ void TrajectoryReader::Impl::checkAgainstHeader(const FrameRecord& record) {
   if (!std::isfinite(record.timePs)) failFrame(index, "time is not finite");
   if (index > 0) {
     const bool backwards = hasTime ? record.timePs <= previousTimePs : record.timePs < previousTimePs;
-    if (backwards) {
-      failFrame(index, "time " + std::to_string(record.timePs) + " ps does not increase (previous frame " +
-                           std::to_string(previousTimePs) + " ps): corrupt or concatenated file");
-    }
+    if (backwards) noteTimeNotIncreasing(index, record.timePs);
   }
   previousTimePs = record.timePs;
   for (float b : record.boxNm)
     if (!std::isfinite(b)) failFrame(index, "box is not finite");
+  // A box is all zero (no periodic boundaries) or GROMACS's reduced form:
+  // rows are box vectors, positive diagonal, zero upper triangle. Anything
+  // else (say a diagonal element zeroed by damage) is corrupt: other readers
+  // (MDTraj) turn it into NaN angles.
+  const float* box = record.boxNm;
+  bool allZero = true;
+  for (int k = 0; k < 9; ++k) allZero = allZero && box[k] == 0.0f;
+  if (!allZero) {
+    const float largest = std::max({box[0], box[4], box[8]});
+    const bool reduced = box[0] > 0.0f && box[4] > 0.0f && box[8] > 0.0f && std::abs(box[1]) <= 1e-4f * largest &&
+                         std::abs(box[2]) <= 1e-4f * largest && std::abs(box[5]) <= 1e-4f * largest;
+    if (!reduced) failFrame(index, "box is degenerate (not zero and not a triclinic box): corrupt frame");
+  }
 
   if (xtcWalker) {
     detail::XtcFrameHeader header;
@@ -314,14 +343,22 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
   if (fs::file_size(file, ec) == 0) m.fail("file is empty (no frames)");
   m.isXtc = ext == ".xtc";
   m.hasTime = ext == ".xtc" || ext == ".trr";
+  // Walk the file's structure before decoding anything (frame counts for
+  // progress, and libgromacs must not meet a bad header).
+  bool damaged = false;
   if (m.isXtc) {
-    // Validate the whole file's structure before decoding anything, so that
-    // a damaged file fails before any output is produced.
-    m.framesInFile = detail::countXtcFrames(file);
+    m.framesInFile = countFrames<detail::XtcHeaderWalker, detail::XtcFrameHeader>(file, options.end, damaged);
     m.xtcWalker = std::make_unique<detail::XtcHeaderWalker>(file);
   } else if (ext == ".trr") {
-    m.framesInFile = detail::countTrrFrames(file);
+    m.framesInFile = countFrames<detail::TrrHeaderWalker, detail::TrrFrameHeader>(file, options.end, damaged);
     m.trrWalker = std::make_unique<detail::TrrHeaderWalker>(file);
+  }
+  // libgromacs never sees a frame whose header failed the walk (it trusts the
+  // sizes there); the frames before it are decoded and checked first.
+  TrajectoryReader::Options childOptions = options;
+  if (damaged) {
+    childOptions.end = m.framesInFile;
+    m.framesInFile = -1;  // unknown: the file is damaged there
   }
 
   void* shared = ::mmap(nullptr, sizeof(DecoderProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -343,7 +380,15 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
     const int logFd = m.log != nullptr ? ::fileno(m.log) : ::open("/dev/null", O_WRONLY);
     ::dup2(logFd, STDERR_FILENO);
     ::dup2(logFd, STDOUT_FILENO);
-    decodeInChild(file, options, fds[1], m.progress);
+    try {
+      decodeInChild(file, childOptions, fds[1], m.progress);
+    } catch (const std::exception& e) {  // must not unwind into the parent's code
+      std::fprintf(stderr, "\nFatal error: %s\n", e.what());
+      std::fflush(stderr);
+      ::_exit(3);
+    } catch (...) {
+      ::_exit(3);
+    }
   }
   ::close(fds[1]);
   m.pipe = ::fdopen(fds[0], "rb");
@@ -362,6 +407,8 @@ TrajectoryReader::~TrajectoryReader() {
 }
 
 const fs::path& TrajectoryReader::file() const { return impl_->file; }
+
+const TrajectoryReader::TimeWarning& TrajectoryReader::timeWarning() const { return impl_->timeWarning; }
 
 std::int64_t TrajectoryReader::framesInFile() const { return impl_->framesInFile; }
 

@@ -1,5 +1,6 @@
 #include "xtc_headers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -33,6 +34,34 @@ float bigEndianFloat(const unsigned char* p) {
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
+}
+
+// What is wrong with a box (row-major vectors a, b, c in nm), "" if nothing.
+// GROMACS and OpenMM accept only an all-zero box (no periodicity) or one with
+// a along x and b in the xy plane, with positive lengths along the axes; every
+// XTC writer (GROMACS, MDTraj, MDAnalysis) produces that form. Fuzzing found
+// damaged boxes that passed as finite, e.g. b = c = 0 beside a = 4.5 nm, on
+// which MDTraj's dihedrals are NaN while activediff's used no box.
+std::string boxProblem(const std::array<float, 9>& box) {
+  bool allZero = true;
+  for (float v : box) allZero = allZero && v == 0.0f;
+  if (allZero) return "";
+  const float diagonal[3] = {box[0], box[4], box[8]};
+  for (int d = 0; d < 3; ++d) {
+    if (!(diagonal[d] > 0.0f)) {
+      return "box vector " + std::string(1, "abc"[d]) + " has no positive component along its axis (" +
+             std::to_string(diagonal[d]) + " nm)";
+    }
+  }
+  // Writers put exact zeros there; allow float noise all the same.
+  const float scale = std::max({diagonal[0], diagonal[1], diagonal[2]});
+  for (int k : {1, 2, 5}) {
+    if (std::abs(box[k]) > 1e-5f * scale) {
+      return "box is not in the triclinic form of GROMACS (a along x, b in the xy plane): element " +
+             std::to_string(k / 3) + "," + std::to_string(k % 3) + " is " + std::to_string(box[k]) + " nm";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -93,6 +122,7 @@ bool XtcHeaderWalker::next(XtcFrameHeader& header) {
     header.boxNm[k] = bigEndianFloat(fixed + 16 + 4 * k);
     if (!std::isfinite(header.boxNm[k])) fail("box is not finite");
   }
+  if (std::string problem = boxProblem(header.boxNm); !problem.empty()) fail("corrupt header: " + problem);
 
   std::int64_t frameBytes = kFixedBytes;
   if (natoms <= 9) {

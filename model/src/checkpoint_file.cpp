@@ -47,6 +47,10 @@ void writeCheckpointFile(const std::filesystem::path& path, const CheckpointFile
 }
 
 CheckpointFile readCheckpointFile(const std::filesystem::path& path) {
+  // A directory opens as an empty stream on Linux: say what it is instead
+  // of "truncated (0 bytes)".
+  if (std::filesystem::is_directory(path))
+    throw Error(path.string(), "is a directory, not a checkpoint file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string(), "cannot open the checkpoint");
   std::stringstream buffer;

@@ -61,7 +61,7 @@ std::string metadataToJson(const CheckpointMetadata& m) {
       {"step", m.step},
       {"rng_state", m.rngState},
       {"history", historyJson(m.history)},
-      {"data", {{"source", m.dataSource}, {"train_rows", m.trainRows},
+      {"data", {{"source", m.dataSource}, {"checksum", m.dataChecksum}, {"train_rows", m.trainRows},
                 {"validation_rows", m.validationRows}}},
       {"provenance", json::parse(m.provenanceJson)}};
   return j.dump();
@@ -110,6 +110,7 @@ CheckpointMetadata metadataFromJson(const std::string& text, const std::string& 
     m.history.validationLoss = fromNullable(h.at("validation").at("loss"));
     m.history.validationLossEma = fromNullable(h.at("validation").at("loss_ema"));
     m.dataSource = j.at("data").at("source").get<std::string>();
+    m.dataChecksum = j.at("data").value("checksum", std::string());
     m.trainRows = j.at("data").at("train_rows").get<std::int64_t>();
     m.validationRows = j.at("data").at("validation_rows").get<std::int64_t>();
     m.provenanceJson = j.at("provenance").dump();
@@ -124,7 +125,7 @@ std::string historyToJson(const CheckpointMetadata& m) {
             {"activediff_version", m.activediffVersion},
             {"process", LinearSde::fromParameters(m.config.process.sde).describe()},
             {"config", json::parse(toJsonText(m.config))},
-            {"data", {{"source", m.dataSource}, {"train_rows", m.trainRows},
+            {"data", {{"source", m.dataSource}, {"checksum", m.dataChecksum}, {"train_rows", m.trainRows},
                       {"validation_rows", m.validationRows}}},
             {"steps_done", m.step},
             {"history", historyJson(m.history)},

@@ -42,6 +42,9 @@ struct CheckpointMetadata {
   std::string rngState;  // Rng (mt19937_64) state after `step` steps
   TrainingHistory history;
   std::string dataSource;
+  // TrainingData::checksum of the data trained on; empty in checkpoints
+  // written before it was recorded.
+  std::string dataChecksum;
   std::int64_t trainRows = 0, validationRows = 0;
   std::string provenanceJson = "{}";
 };

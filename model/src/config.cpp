@@ -3,6 +3,7 @@
 // same list.
 #include "activediff/model/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -415,6 +416,43 @@ std::string toJsonText(const ModelConfig& config) {
   std::ostringstream out;
   out << toml::json_formatter(toTable(config));
   return out.str();
+}
+
+std::vector<std::string> configDifferences(const ModelConfig& a, const ModelConfig& b) {
+  const toml::table ta = toTable(a);
+  const toml::table tb = toTable(b);
+  const auto text = [](const toml::node* n) -> std::string {
+    if (n == nullptr) return "(unset)";
+    if (n->is_string()) return "\"" + *n->value<std::string>() + "\"";
+    std::ostringstream out;
+    n->visit([&out](const auto& v) { out << v; });
+    return out.str();
+  };
+  // Section and key order of a, then what only b has.
+  std::vector<std::string> differences;
+  const auto compare = [&](const std::string& section, const toml::table* sa, const toml::table* sb) {
+    std::vector<std::string> keys;
+    for (const toml::table* t : {sa, sb}) {
+      if (t == nullptr) continue;
+      for (const auto& [key, value] : *t) {
+        const std::string k(key.str());
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+      }
+    }
+    for (const std::string& k : keys) {
+      const toml::node* va = sa ? sa->get(k) : nullptr;
+      const toml::node* vb = sb ? sb->get(k) : nullptr;
+      const std::string x = text(va), y = text(vb);
+      if (x != y) differences.push_back(section + "." + k + ": " + x + " vs " + y);
+    }
+  };
+  std::vector<std::string> sections;
+  for (const toml::table* t : {&ta, &tb})
+    for (const auto& [key, value] : *t)
+      if (std::find(sections.begin(), sections.end(), std::string(key.str())) == sections.end())
+        sections.emplace_back(key.str());
+  for (const std::string& section : sections) compare(section, ta.get_as<toml::table>(section), tb.get_as<toml::table>(section));
+  return differences;
 }
 
 }  // namespace activediff::model

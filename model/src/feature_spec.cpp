@@ -1,6 +1,8 @@
 #include "activediff/model/feature_spec.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "activediff/featurize/dataset.h"
@@ -77,6 +79,25 @@ Eigen::ArrayXXd takeRows(const Eigen::ArrayXXd& all, const std::vector<std::int6
 }
 }  // namespace
 
+std::string featureChecksum(const Eigen::ArrayXXd& features) {
+  // FNV-1a over the little-endian bytes of each value, row by row.
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (Eigen::Index i = 0; i < features.rows(); ++i) {
+    for (Eigen::Index d = 0; d < features.cols(); ++d) {
+      std::uint64_t bits;
+      const double v = features(i, d);
+      std::memcpy(&bits, &v, sizeof bits);
+      for (int b = 0; b < 8; ++b) {
+        hash ^= (bits >> (8 * b)) & 0xffu;
+        hash *= 0x100000001b3ull;
+      }
+    }
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "fnv1a64:%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
 TrainingData loadTrainingData(const fs::path& path, double validationFraction) {
   TrainingData data;
   data.source = path.string();
@@ -112,6 +133,7 @@ TrainingData loadTrainingData(const fs::path& path, double validationFraction) {
   }
   if (all.rows() < 2 || all.cols() < 1)
     throw Error(path.string(), "needs at least 2 rows and 1 feature");
+  data.checksum = featureChecksum(all);
   const DatasetSplit split = splitByTimeBlocks(all.rows(), validationFraction);
   data.train = takeRows(all, split.train);
   data.validation = takeRows(all, split.validation);

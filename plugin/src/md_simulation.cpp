@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 #include "activediff/featurize/atomic_output.h"
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/structure.h"
 #include "activediff/plugin/openmm_setup.h"
 #include "activediff/plugin/potential_energy.h"
@@ -33,52 +36,166 @@ void requirePositive(double value, const char* option) {
   }
 }
 
-// The checkpoint file: one line of JSON (bookkeeping), then OpenMM's own
-// checkpoint bytes (positions, velocities, step, RNG state).
+// Seeds derived from the user's seed, one per purpose, never 0 (which OpenMM
+// takes as "pick a seed at random").
+int derivedSeed(std::int64_t seed, std::uint64_t purpose) {
+  std::uint64_t z = static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ull + purpose + 0x632BE59BD9B4E019ull;
+  // splitmix64 finalizer
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<int>(1 + z % 2147483646ull);
+}
+constexpr std::uint64_t kVelocitySeed = 0xFFFFFFFF00000001ull;
+constexpr std::uint64_t kEquilibrationSeed = 0xFFFFFFFF00000002ull;
+// Segment k (frames [k*interval, (k+1)*interval)) uses purpose k.
+
+std::uint64_t fnv1a64(const std::string& bytes) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (const unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+std::string hex64(std::uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+constexpr const char* kCheckpointFormat = "activediff simulate checkpoint";
+constexpr int kCheckpointVersion = 2;
+
+// The checkpoint file:
+//   line 1: {"format", "version", "body_bytes", "checksum": FNV-1a 64 of the body}
+//   body:   one line of JSON bookkeeping, then OpenMM's own checkpoint bytes
+//           (positions, velocities, step; the RNG state only on some platforms).
+// The checksum covers the bookkeeping too, so no flipped byte anywhere after
+// line 1 is accepted; a flip inside line 1 breaks its JSON or its checksum.
 struct CheckpointHeader {
   std::int64_t framesWritten = 0;
   std::uintmax_t trajectoryBytes = 0;
   std::uintmax_t logBytes = 0;
+  std::string platform;  // OpenMM checkpoints load only on the platform that wrote them
   nlohmann::json config;
 };
 
+struct Checkpoint {
+  CheckpointHeader header;
+  std::string openmmState;
+};
+
 void writeCheckpoint(const fs::path& file, const CheckpointHeader& header, OpenMM::Context& context) {
+  std::ostringstream state(std::ios::binary);
+  context.createCheckpoint(state);
+  const nlohmann::json bookkeeping = {{"frames_written", header.framesWritten},
+                                      {"trajectory_bytes", header.trajectoryBytes},
+                                      {"log_bytes", header.logBytes},
+                                      {"platform", header.platform},
+                                      {"config", header.config}};
+  const std::string body = bookkeeping.dump() + "\n" + state.str();
+  const nlohmann::json first = {{"format", kCheckpointFormat},
+                                {"version", kCheckpointVersion},
+                                {"body_bytes", body.size()},
+                                {"checksum", "fnv1a64:" + hex64(fnv1a64(body))}};
   AtomicOutput out(file);
   {
     std::ofstream stream(out.temporary(), std::ios::binary);
-    nlohmann::json json = {{"frames_written", header.framesWritten},
-                           {"trajectory_bytes", header.trajectoryBytes},
-                           {"log_bytes", header.logBytes},
-                           {"config", header.config}};
-    stream << json.dump() << "\n";
-    context.createCheckpoint(stream);
+    stream << first.dump() << "\n" << body;
     stream.flush();
     if (!stream) throw Error(file.string(), "cannot write checkpoint");
   }
   out.commit();
 }
 
-CheckpointHeader readCheckpoint(const fs::path& file, OpenMM::Context& context) {
+// Reads and verifies the whole file before anything of it is used.
+Checkpoint readCheckpoint(const fs::path& file) {
   std::ifstream stream(file, std::ios::binary);
   if (!stream) throw Error(file.string(), "no checkpoint to resume from (missing or unreadable)");
-  std::string line;
-  std::getline(stream, line);
-  CheckpointHeader header;
+  std::ostringstream all;
+  all << stream.rdbuf();
+  const std::string bytes = all.str();
+  const std::size_t newline = bytes.find('\n');
+  std::string format, stored;
+  std::int64_t version = 0;
+  std::uintmax_t expectedBytes = 0;
   try {
-    const nlohmann::json json = nlohmann::json::parse(line);
-    header.framesWritten = json.at("frames_written").get<std::int64_t>();
-    header.trajectoryBytes = json.at("trajectory_bytes").get<std::uintmax_t>();
-    header.logBytes = json.at("log_bytes").get<std::uintmax_t>();
-    header.config = json.at("config");
+    const nlohmann::json first = nlohmann::json::parse(bytes.substr(0, newline));
+    format = first.value("format", "");
+    if (format == kCheckpointFormat) {
+      version = first.at("version").get<std::int64_t>();
+      expectedBytes = first.at("body_bytes").get<std::uintmax_t>();
+      stored = first.at("checksum").get<std::string>();
+    }
+  } catch (const std::exception&) {
+    throw Error(file.string(), "checkpoint is corrupt: its first line is not the checkpoint header");
+  }
+  if (format != kCheckpointFormat) {
+    throw Error(file.string(), "not an activediff simulate checkpoint, or one written by an older version "
+                               "(no format tag); rerun without --resume");
+  }
+  if (version != kCheckpointVersion) {
+    throw Error(file.string(), "unsupported checkpoint version " + std::to_string(version));
+  }
+  const std::string body = newline == std::string::npos ? std::string() : bytes.substr(newline + 1);
+  if (body.size() != expectedBytes) {
+    throw Error(file.string(), "checkpoint is corrupt: " + std::to_string(body.size()) +
+                                   " bytes after the header, the header says " + std::to_string(expectedBytes) +
+                                   " (truncated or extended)");
+  }
+  const std::string computed = "fnv1a64:" + hex64(fnv1a64(body));
+  if (stored != computed) {
+    throw Error(file.string(),
+                "checkpoint is corrupt: checksum mismatch (header " + stored + ", content " + computed + ")");
+  }
+  Checkpoint checkpoint;
+  const std::size_t bodyNewline = body.find('\n');
+  try {
+    const nlohmann::json json = nlohmann::json::parse(body.substr(0, bodyNewline));
+    checkpoint.header.framesWritten = json.at("frames_written").get<std::int64_t>();
+    checkpoint.header.trajectoryBytes = json.at("trajectory_bytes").get<std::uintmax_t>();
+    checkpoint.header.logBytes = json.at("log_bytes").get<std::uintmax_t>();
+    checkpoint.header.platform = json.at("platform").get<std::string>();
+    checkpoint.header.config = json.at("config");
   } catch (const std::exception& e) {
     throw Error(file.string(), std::string("corrupt checkpoint header: ") + e.what());
   }
-  try {
-    context.loadCheckpoint(stream);
-  } catch (const std::exception& e) {
-    throw Error(file.string(), std::string("corrupt checkpoint state: ") + e.what());
+  checkpoint.openmmState = bodyNewline == std::string::npos ? std::string() : body.substr(bodyNewline + 1);
+  return checkpoint;
+}
+
+// Equal, with the file names compared as paths: ./a.xtc and /abs/a.xtc are one file.
+bool sameConfig(nlohmann::json before, nlohmann::json now) {
+  for (const char* key : {"system", "structure", "output"}) {
+    for (nlohmann::json* config : {&before, &now}) {
+      if (config->contains(key) && (*config)[key].is_string()) {
+        std::error_code error;
+        const fs::path canonical = fs::weakly_canonical(fs::absolute((*config)[key].get<std::string>()), error);
+        if (!error) (*config)[key] = canonical.string();
+      }
+    }
   }
-  return header;
+  return before == now;
+}
+
+// "seed 11 (now 12), length_ns 0.04 (now 0.05)": the keys that differ.
+std::string configDifferences(const nlohmann::json& before, const nlohmann::json& now) {
+  std::string text;
+  auto add = [&](const std::string& key, const nlohmann::json* a, const nlohmann::json* b) {
+    text += (text.empty() ? "" : ", ") + key + " " + (a ? a->dump() : "(absent)") + " (now " +
+            (b ? b->dump() : "(absent)") + ")";
+  };
+  for (auto it = before.begin(); it != before.end(); ++it) {
+    const auto other = now.find(it.key());
+    if (other == now.end()) add(it.key(), &it.value(), nullptr);
+    else if (*other != it.value()) add(it.key(), &it.value(), &*other);
+  }
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    if (before.find(it.key()) == before.end()) add(it.key(), nullptr, &it.value());
+  }
+  return text;
 }
 
 std::string logHeader() {
@@ -135,6 +252,7 @@ void MdOptions::validate() const {
   }
   if (checkpointIntervalFrames <= 0) throw Error("--checkpoint-interval", "must be a positive frame count");
   if (threads < 0) throw Error("--threads", "must be >= 0");
+  if (seed < -1) throw Error("--seed", "must be >= 0, or -1 for a random seed; got " + std::to_string(seed));
   const double stepsPerFrameExact = frameIntervalPs * 1000.0 / timestepFs;
   if (std::abs(stepsPerFrameExact - std::round(stepsPerFrameExact)) > 1e-6 || stepsPerFrameExact < 1) {
     throw Error("--frame-interval", "must be a whole number of time steps");
@@ -163,15 +281,15 @@ nlohmann::json MdOptions::toJson() const {
           {"integrator", "LangevinMiddleIntegrator"}};
 }
 
-MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgress&)>& onProgress) {
-  options.validate();
+MdSummary runMd(const MdOptions& requested, const std::function<void(const MdProgress&)>& onProgress) {
+  requested.validate();
+  MdOptions options = requested;
   // The partial trajectory keeps its extension: libgromacs picks the format by it.
   fs::path trajectoryPart = options.output;
   trajectoryPart.replace_extension(".part" + options.output.extension().string());
   const fs::path logFinal = mdLogPath(options.output);
   const fs::path logPart = withSuffix(logFinal, ".part");
   const fs::path checkpoint = mdCheckpointPath(options.output);
-  const nlohmann::json config = options.toJson();
 
   // Validate every input before anything is written.
   std::unique_ptr<OpenMM::System> system = loadSystemXml(options.systemXml);
@@ -190,34 +308,88 @@ MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgr
   if (options.resume && !fs::exists(checkpoint)) {
     throw Error(checkpoint.string(), "cannot --resume: no checkpoint (run without --resume to start)");
   }
+  // The output policy: the final outputs are claimed now (a forbidden path
+  // is refused before any MD; an existing output is backed up when the run
+  // ends), and a killed run's working files in the way of a new run are
+  // backed up, never truncated (continue them with --resume instead).
+  OutputClaim trajectoryClaim(options.output, OutputShape::File);
+  OutputClaim logClaim(logFinal, OutputShape::File);
+  if (!options.resume) {
+    for (const fs::path& working : {trajectoryPart, logPart, checkpoint}) backUpExisting(working);
+  }
 
+  Checkpoint saved;
+  if (options.resume) {
+    saved = readCheckpoint(checkpoint);
+    const CheckpointHeader& header = saved.header;
+    if (header.platform != platform.getName()) {
+      throw Error(checkpoint.string(),
+                  "checkpoint was written on the OpenMM " + header.platform +
+                      " platform and can only be resumed there (--platform " + header.platform + "), not on " +
+                      platform.getName());
+    }
+    // --seed -1 on resume continues with the seed the run started with.
+    if (options.seed == -1) options.seed = header.config.value("seed", std::int64_t{-1});
+  } else if (options.seed == -1) {
+    std::random_device entropy;
+    options.seed = std::uniform_int_distribution<std::int64_t>(0, 2147483646)(entropy);
+  }
+  const nlohmann::json config = options.toJson();
+  if (options.resume && !sameConfig(saved.header.config, config)) {
+    throw Error(checkpoint.string(), "checkpoint was written with a different configuration: " +
+                                             configDifferences(saved.header.config, config));
+  }
+
+  // OpenMM 7.7's CPU platform keeps its Langevin random state outside the
+  // checkpoint, so a resumed run would draw different noise. Instead the run
+  // is cut into segments at the checkpoints, and each segment starts from a
+  // fresh Context seeded from (seed, segment): the uninterrupted run rebuilds
+  // its Context there (reinitialize(true) goes through a checkpoint of the
+  // state), the resumed one builds it from the checkpoint file, and both then
+  // step from identical states with identical random streams. On platforms
+  // whose checkpoints do carry the random state (Reference) the reseed is
+  // overridden by it, and the resume is exact just the same. (Exact as far as
+  // two uninterrupted runs are equal: with more than one CPU thread, OpenMM
+  // 7.7's force sums differ in the last bits from run to run.)
+  const std::int64_t interval = options.checkpointIntervalFrames;
   const double dtPs = options.timestepFs / 1000.0;
   OpenMM::LangevinMiddleIntegrator integrator(options.temperatureK, options.frictionPerPs, dtPs);
-  integrator.setRandomNumberSeed(static_cast<int>(options.seed % 2147483647u));
-  OpenMM::Context context(*system, integrator, platform,
-                          platformProperties(options.platform, options.threads));
+  std::int64_t framesWritten = options.resume ? saved.header.framesWritten : 0;
+  integrator.setRandomNumberSeed(options.resume ? derivedSeed(options.seed, framesWritten / interval)
+                                                : derivedSeed(options.seed, kEquilibrationSeed));
+  OpenMM::Context context(*system, integrator, platform, platformProperties(options.platform, options.threads));
 
   MdSummary summary;
   summary.platform = platform.getName();
+  summary.seed = options.seed;
   summary.degreesOfFreedom = kineticDegreesOfFreedom(*system);
   summary.trajectory = options.output;
   summary.log = logFinal;
 
-  std::int64_t framesWritten = 0;
+  auto checkpointHere = [&] {
+    return CheckpointHeader{framesWritten, fs::file_size(trajectoryPart), fs::file_size(logPart),
+                            summary.platform, config};
+  };
+  auto startSegment = [&] {
+    integrator.setRandomNumberSeed(derivedSeed(options.seed, framesWritten / interval));
+    context.reinitialize(true);
+  };
+
   if (options.resume) {
-    const CheckpointHeader header = readCheckpoint(checkpoint, context);
-    if (header.config != config) {
-      throw Error(checkpoint.string(), "checkpoint was written with a different configuration: " +
-                                           header.config.dump() + " (now: " + config.dump() + ")");
-    }
+    const CheckpointHeader& header = saved.header;
     if (!fs::exists(trajectoryPart) || fs::file_size(trajectoryPart) < header.trajectoryBytes ||
         !fs::exists(logPart) || fs::file_size(logPart) < header.logBytes) {
       throw Error(trajectoryPart.string(), "partial outputs are missing or shorter than the checkpoint says");
     }
+    try {
+      std::istringstream state(saved.openmmState, std::ios::binary);
+      context.loadCheckpoint(state);
+    } catch (const std::exception& e) {
+      throw Error(checkpoint.string(), std::string("corrupt checkpoint state: ") + e.what());
+    }
     // Drop whatever was written after the checkpoint: it will be redone.
     fs::resize_file(trajectoryPart, header.trajectoryBytes);
     fs::resize_file(logPart, header.logBytes);
-    framesWritten = header.framesWritten;
     summary.resumed = true;
     summary.resumedFromFrame = framesWritten;
   } else {
@@ -229,7 +401,7 @@ MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgr
     context.setPositions(positions);
     context.applyConstraints(1e-6);
     if (options.minimize) OpenMM::LocalEnergyMinimizer::minimize(context, 10.0, 0);
-    context.setVelocitiesToTemperature(options.temperatureK, static_cast<int>(options.seed % 2147483647u));
+    context.setVelocitiesToTemperature(options.temperatureK, derivedSeed(options.seed, kVelocitySeed));
     const auto equilibrationSteps = static_cast<int>(std::llround(options.equilibrationPs / dtPs));
     if (equilibrationSteps > 0) integrator.step(equilibrationSteps);
     // Production starts at step 0, t = 0.
@@ -237,7 +409,8 @@ MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgr
     context.setStepCount(0);
     std::ofstream(logPart) << logHeader();
     { TrajectoryWriter create(trajectoryPart, structure.topology); }
-    writeCheckpoint(checkpoint, {0, fs::file_size(trajectoryPart), fs::file_size(logPart), config}, context);
+    writeCheckpoint(checkpoint, checkpointHere(), context);
+    startSegment();
   }
 
   const std::int64_t stepsPerFrame = options.stepsPerFrame();
@@ -277,13 +450,13 @@ MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgr
     ++framesWritten;
 
     const bool done = framesWritten == frameCount;
-    if (framesWritten % options.checkpointIntervalFrames == 0 || done) {
+    if (framesWritten % interval == 0 || done) {
       // Closing flushes the trajectory so its size marks a frame boundary.
       writer->close();
       log.flush();
-      writeCheckpoint(checkpoint, {framesWritten, fs::file_size(trajectoryPart), fs::file_size(logPart), config},
-                      context);
+      writeCheckpoint(checkpoint, checkpointHere(), context);
       if (!done) {
+        startSegment();
         writer = std::make_unique<TrajectoryWriter>(trajectoryPart, structure.topology,
                                                     TrajectoryWriter::Mode::Append);
       }
@@ -308,9 +481,9 @@ MdSummary runMd(const MdOptions& options, const std::function<void(const MdProgr
   summarizeLog(logPart, summary);
 
   // Success: move the outputs into place, drop the checkpoint.
-  fs::rename(trajectoryPart, options.output);
-  fs::rename(logPart, logFinal);
-  fs::remove(checkpoint);
+  trajectoryClaim.commitFrom(trajectoryPart);
+  logClaim.commitFrom(logPart);
+  fs::remove(checkpoint);  // the run's own working file
   return summary;
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "activediff/featurize/dataset.h"
@@ -245,7 +246,14 @@ TEST(TrainResume, KilledAndResumedEqualsUninterrupted) {
   EXPECT_EQ(model::Generator(ck).trainedSteps(), 1500);
 }
 
-TEST(TrainResume, ExistingCheckpointWithoutResumeAndMissingWithResumeAreErrors) {
+std::string readFileBytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Without --resume an earlier training directory is backed up (the output
+// policy), never trained over; --resume with nothing to resume is an error.
+TEST(TrainResume, ExistingRunWithoutResumeIsBackedUpAndMissingWithResumeIsAnError) {
   ScratchDirectory scratch;
   writeDiamond(scratch / "data.npy", 500, 3);
   const std::string base = "train -d " + (scratch / "data.npy").string() + " -o " +
@@ -254,9 +262,12 @@ TEST(TrainResume, ExistingCheckpointWithoutResumeAndMissingWithResumeAreErrors) 
   EXPECT_NE(missing.exitCode, 0);
   EXPECT_NE(missing.output.find("checkpoint.adck"), std::string::npos) << missing.output;
   ASSERT_EQ(runActivediff(base).exitCode, 0);
+  const std::string firstCheckpoint = readFileBytes(scratch / "run" / "checkpoint.adck");
   const CommandResult again = runActivediff(base);
-  EXPECT_NE(again.exitCode, 0);
-  EXPECT_NE(again.output.find("--resume"), std::string::npos) << again.output;
+  EXPECT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_NE(again.output.find("backed up"), std::string::npos) << again.output;
+  EXPECT_EQ(readFileBytes(scratch / "#run.1#" / "checkpoint.adck"), firstCheckpoint);
+  EXPECT_TRUE(std::filesystem::exists(scratch / "run" / "checkpoint.adck"));
   const CommandResult badData = runActivediff("train -d " + (scratch / "nothing.npy").string() +
                                               " -o " + (scratch / "x").string());
   EXPECT_NE(badData.exitCode, 0);

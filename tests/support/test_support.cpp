@@ -26,7 +26,10 @@ CommandResult runCommand(const std::string& commandLine) {
 }
 
 CommandResult runActivediff(const std::string& arguments) {
-  return runCommand(std::string(ACTIVEDIFF_BINARY) + " " + arguments);
+  // ACTIVEDIFF_TEST_BINARY runs the suites against another build (for
+  // showing that a new test fails on an older program).
+  const char* other = std::getenv("ACTIVEDIFF_TEST_BINARY");
+  return runCommand(std::string(other != nullptr && *other ? other : ACTIVEDIFF_BINARY) + " " + arguments);
 }
 
 CommandResult runOracle(const std::string& script, const std::string& arguments) {

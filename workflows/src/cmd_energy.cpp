@@ -7,10 +7,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "activediff/featurize/atomic_output.h"
+#include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/molecule_graph.h"
 #include "activediff/featurize/structure.h"
+#include "activediff/plugin/openmm_setup.h"
 #include "activediff/plugin/potential_energy.h"
+#include "openmm/System.h"  // owns the loaded System until the evaluator takes it
 #include "commands.h"
 #include "distribution_summary.h"
 #include "progress.h"
@@ -35,15 +38,36 @@ struct EnergyOptions {
   }
 };
 
+// Frames the selection will yield, for the progress display: from the
+// file's frame count when known without decoding, else from --end; <= 0 when
+// unknown.
+std::int64_t selectedFrameCount(std::int64_t framesInFile, const EnergyOptions& options) {
+  std::int64_t end = options.end;
+  if (framesInFile >= 0) end = end < 0 ? framesInFile : std::min(end, framesInFile);
+  if (end < 0 || end <= options.begin) return 0;
+  return (end - options.begin + options.stride - 1) / options.stride;
+}
+
 void runEnergy(const EnergyOptions& options) {
   if (options.stride <= 0) throw Error("--stride", "must be positive");
+  if (options.begin < 0) throw Error("--begin", "must be >= 0 (got " + std::to_string(options.begin) + ")");
+  if (options.end < -1 || (options.end >= 0 && options.end <= options.begin))
+    throw Error("--end", "must be -1 (all frames) or greater than --begin (got " + std::to_string(options.end) + ")");
+  if (options.threads < 0) throw Error("--threads", "must be >= 0, 0 = the platform's default (got " +
+                                                       std::to_string(options.threads) + ")");
   std::filesystem::path csvPath = options.output;
   if (csvPath.extension() != ".csv") throw Error(options.output, "output table must end in .csv");
   std::filesystem::path jsonPath = csvPath;
   jsonPath.replace_extension(".json");
+  declareInputs({options.systemXml, options.trajectory});
+  // Claimed before any work, so a refusal costs nothing; the table is
+  // committed first and its JSON summary last.
+  OutputClaim csvClaim(csvPath, OutputShape::File);
+  OutputClaim jsonClaim(jsonPath, OutputShape::File);
 
-  plugin::PotentialEnergyEvaluator evaluator(std::filesystem::path(options.systemXml), options.platform,
-                                            options.threads);
+  std::unique_ptr<OpenMM::System> system = plugin::loadSystemXml(options.systemXml);
+  const BondPlausibility plausibility = plugin::bondPlausibilityOf(*system);
+  plugin::PotentialEnergyEvaluator evaluator(std::move(system), options.platform, options.threads);
   const int particles = evaluator.particleCount();
   TrajectoryReader::Options readOptions;
   readOptions.begin = options.begin;
@@ -56,14 +80,20 @@ void runEnergy(const EnergyOptions& options) {
   std::vector<double> times;
   std::vector<double> energies;
   Frame frame;
-  ProgressDisplay progress("energy", options.end > 0 ? (options.end - options.begin) / options.stride : 0);
+  ProgressDisplay progress("energy", selectedFrameCount(reader.framesInFile(), options));
   while (reader.next(frame)) {
     frames.push_back(frame.index);
     times.push_back(frame.timePs);
+    if (std::string problem = plausibility.check(frame.positionsNm); !problem.empty()) {
+      throw Error(options.trajectory, "frame " + std::to_string(frame.index) + ": unphysical frame: " + problem +
+                                          " -- corrupt coordinates, a molecule broken across the periodic box, "
+                                          "or a trajectory of another system");
+    }
     energies.push_back(evaluator.energyKjPerMol(frame.positionsNm));
     if (frames.size() % 1000 == 0) progress.update(static_cast<std::int64_t>(frames.size()));
   }
   if (frames.empty()) throw Error(options.trajectory, "no frames selected");
+  progress.finish(fmt::format("{} frames", frames.size()));
 
   std::string csv = "frame,time_ps,potential_kj_mol\n";
   nlohmann::json table = nlohmann::json::array();
@@ -77,8 +107,11 @@ void runEnergy(const EnergyOptions& options) {
   nlohmann::json document = provenance(options.toJson());
   document["summary"] = summary;
   document["energies"] = table;
-  writeFileAtomically(csvPath, csv);
-  writeJson(jsonPath.string(), document);
+  // Both complete before either is committed: never a table without its JSON.
+  writeTemporary(csvClaim, csv);
+  writeJsonTemporary(jsonClaim, document);
+  csvClaim.commit();
+  jsonClaim.commit();
   const auto number = [&](const char* key) { return summary[key].is_null() ? NAN : summary[key].get<double>(); };
   std::cout << fmt::format(
       "{} frames, platform {}: potential energy mean {:.3f} +/- {:.3f} kJ/mol, median {:.3f}, "

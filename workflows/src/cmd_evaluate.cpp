@@ -20,8 +20,10 @@
 #include "activediff/featurize/states.h"
 #include "activediff/model/generator.h"
 #include "activediff/model/layout.h"
+#include "activediff/model/trainer.h"
 #include "activediff/version.h"
 #include "commands.h"
+#include "option_checks.h"
 #include "distribution_summary.h"
 #include "plots.h"
 #include "provenance.h"
@@ -113,6 +115,8 @@ std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> referenceHalves(
 std::string md(double value, int digits = 4) { return std::isfinite(value) ? fmt::format("{:.{}f}", value, digits) : "n/a"; }
 
 void runEvaluate(const EvaluateOptions& options) {
+  declareInputs({options.reference, options.generated, options.path.topology, options.path.systemXml, options.model,
+                 options.trainingLog});
   const Dataset reference = readDataset(options.reference);
   const Dataset generated = readDataset(options.generated, FeatureValidation::AllowNonFinite);
   if (generated.dimension() != reference.dimension() || generated.info.featureSet != reference.info.featureSet) {
@@ -120,8 +124,10 @@ void runEvaluate(const EvaluateOptions& options) {
                                                generated.dimension(), generated.info.featureSet, options.reference,
                                                reference.dimension(), reference.info.featureSet));
   }
-  const fs::path dir = options.output;
-  fs::create_directories(dir);
+  // The report is assembled in a temporary directory of the tool's own and
+  // moved into place when complete (backed up / refused by the policy).
+  OutputClaim reportClaim(options.output, OutputShape::Directory);
+  const fs::path dir = reportClaim.temporary();
   json report = provenance(options.toJson());
   report["reference"] = {{"dataset", options.reference}, {"frames", reference.frames()},
                          {"feature_set", reference.info.featureSet}};
@@ -291,7 +297,6 @@ void runEvaluate(const EvaluateOptions& options) {
     }
   }
   report["plots"] = plots;
-  writeJson((dir / "report.json").string(), report);
 
   // report.md: the same numbers for people, with the pictures.
   std::string text = "# activediff evaluation\n\n";
@@ -339,8 +344,10 @@ void runEvaluate(const EvaluateOptions& options) {
   if (plots.contains("loss")) text += "## Training\n\n![loss](loss.png)\n\n";
   text += "Full numbers and configuration: report.json (activediff " + std::string(kVersion) + ").\n";
   writeFileAtomically(dir / "report.md", text);
+  writeJsonInside(dir / "report.json", report);  // the summary last: it marks the directory as complete
+  reportClaim.commit();
   std::cout << fmt::format("JS {:.4f} nats (floor {:.4f}, ratio {:.2f}); report: {}\n", js, floorJs,
-                           floorJs > 0 ? js / floorJs : NAN, (dir / "report.md").string());
+                           floorJs > 0 ? js / floorJs : NAN, (reportClaim.target() / "report.md").string());
 }
 
 void addEvaluate(CLI::App& app) {
@@ -360,18 +367,29 @@ void addEvaluate(CLI::App& app) {
   sub->add_option("--relax", options->path.relax, "auto (hydrogens for 25D, phi-psi for 2D) | none | hydrogens | phi-psi")
       ->capture_default_str();
   sub->add_option("--platform", options->path.platform, "OpenMM platform for energies")->capture_default_str();
-  sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")->capture_default_str();
-  sub->add_option("--energy-samples", options->energySamples, "structures scored per side")->capture_default_str();
-  sub->add_option("--model", options->model, "checkpoint: log-likelihood of reference frames");
-  sub->add_option("--likelihood-frames", options->likelihoodFrames, "reference frames scored")->capture_default_str();
+  sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")
+      ->capture_default_str()
+      ->check(atLeast(1));
+  sub->add_option("--energy-samples", options->energySamples, "structures scored per side")
+      ->capture_default_str()
+      ->check(atLeast(1));
+  sub->add_option("--model", options->model,
+                  "checkpoint.adck or a training output directory: log-likelihood of reference frames");
+  sub->add_option("--likelihood-frames", options->likelihoodFrames, "reference frames scored")
+      ->capture_default_str()
+      ->check(atLeast(1));
   sub->add_option("--training-log", options->trainingLog, "training_log.json for the loss curve");
-  sub->add_option("--temperature", options->temperatureK, "K, for free energies in plots")->capture_default_str();
+  sub->add_option("--temperature", options->temperatureK, "K, for free energies in plots")
+      ->capture_default_str()
+      ->check(finitePositive());
   sub->add_option("--reference-label", options->referenceLabel, "label in plots")->capture_default_str();
   sub->add_option("--generated-label", options->generatedLabel, "label in plots")->capture_default_str();
   sub->callback([options] {
     if (!options->path.systemXml.empty() && options->path.topology.empty()) {
       throw Error("--topology", "energies (--system) need the template structure");
     }
+    // A training directory, as sample -m takes it; checked before any work.
+    if (!options->model.empty()) options->model = model::resolveCheckpoint(options->model).string();
     runEvaluate(*options);
   });
 }

@@ -19,6 +19,7 @@ namespace {
 
 struct FeaturizeCliOptions {
   std::vector<std::string> trajectories;
+  std::vector<std::string> positionalTrajectories;  // appended to trajectories before the run
   std::string topology;
   std::string output;
   std::string features = "2d";
@@ -41,6 +42,12 @@ void runFeaturize(const FeaturizeCliOptions& options) {
   if (options.stride < 1) throw Error("--stride", "must be >= 1");
   if (options.begin < 0) throw Error("--begin", "must be >= 0");
   if (options.end >= 0 && options.end <= options.begin) throw Error("--end", "must be after --begin");
+  std::vector<std::string> inputs = options.trajectories;
+  inputs.push_back(options.topology);
+  declareInputs(inputs);
+  checkOutputAllowed(options.output, OutputShape::Directory);
+  std::unique_ptr<OutputClaim> summaryClaim;
+  if (!options.summaryJson.empty()) summaryClaim = std::make_unique<OutputClaim>(options.summaryJson, OutputShape::File);
   const Structure topology = readStructure(options.topology);
   const std::optional<int> residue = options.residue == 0 ? std::nullopt : std::optional<int>(options.residue);
   const Featurizer featurizer(set, topology, options.topology, residue);
@@ -83,7 +90,7 @@ void runFeaturize(const FeaturizeCliOptions& options) {
                          {"frames_per_second", summary.seconds > 0 ? summary.frames / summary.seconds : 0.0},
                          {"sources", sources},
                          {"features", features}};
-  if (!options.summaryJson.empty()) writeJson(options.summaryJson, document);
+  if (summaryClaim) writeJson(*summaryClaim, document);
   std::cout << document.dump(2) << "\n";
 }
 
@@ -97,14 +104,18 @@ void addFeaturize(CLI::App& app) {
       "branch cuts and provenance) and prints a JSON summary. Frames are streamed: memory does not grow with "
       "trajectory length. Corrupt or mismatched input is an error naming the file and frame; nothing is "
       "written then.");
-  sub->add_option("-f,--trajectory,trajectories", options->trajectories,
-                  "one or more trajectories (.xtc, .trr, .gro, multi-model .pdb); all go into one dataset")
-      ->required()
-      ->check(CLI::ExistingFile);
+  // One required group, so that --help does not call -f and the positional
+  // form both REQUIRED: either (or both) will do.
+  CLI::Option_group* inputs = sub->add_option_group(
+      "Trajectories", "one or more trajectories (.xtc, .trr, .gro, multi-model .pdb), after -f or as positional "
+                      "arguments (-f ones first); all go into one dataset");
+  inputs->add_option("-f,--trajectory", options->trajectories, "trajectory files")->check(CLI::ExistingFile);
+  inputs->add_option("trajectories", options->positionalTrajectories, "trajectory files")->check(CLI::ExistingFile);
+  inputs->require_option();
   sub->add_option("-s,--topology", options->topology, "topology with atom names: .tpr, .gro or .pdb")
       ->required()
       ->check(CLI::ExistingFile);
-  sub->add_option("-o,--output", options->output, "output dataset directory (replaced atomically if it exists)")
+  sub->add_option("-o,--output", options->output, "output dataset directory (written atomically; an existing one is backed up, see --overwrite)")
       ->required();
   sub->add_option("--features", options->features, "feature set: 2d (phi, psi) or 25d (internal coordinates)")
       ->capture_default_str();
@@ -115,8 +126,13 @@ void addFeaturize(CLI::App& app) {
   sub->add_option("--residue", options->residue,
                   "central residue number as in the topology (default: the one residue with phi and psi)");
   sub->add_option("--summary", options->summaryJson, "also write the JSON summary to this file");
-  sub->add_flag("-q,--quiet", options->quiet, "no progress on stderr");
-  sub->callback([options]() { runFeaturize(*options); });
+  sub->add_flag("-q,--quiet", options->quiet, "no progress on stderr (warnings about the inputs still print)");
+  sub->callback([options]() {
+    options->trajectories.insert(options->trajectories.end(), options->positionalTrajectories.begin(),
+                                 options->positionalTrajectories.end());
+    options->positionalTrajectories.clear();
+    runFeaturize(*options);
+  });
 }
 
 const CommandRegistration registration(30, "featurize", addFeaturize);

@@ -3,11 +3,13 @@
 
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
-#include "activediff/featurize/atomic_output.h"
+#include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/error.h"
 #include "commands.h"
+#include "option_checks.h"
 #include "distribution_summary.h"
 #include "provenance.h"
 #include "structure_pipeline.h"
@@ -28,6 +30,18 @@ struct RebuildOptions {
 
 void runRebuild(const RebuildOptions& options) {
   if (options.outputs.empty()) throw Error("-o", "give at least one output (.pdb, .xtc, .gro or .trr)");
+  declareInputs({options.features, options.path.topology, options.path.systemXml});
+  std::string summary = options.summary;
+  if (summary.empty()) summary = options.outputs.front() + ".json";
+  // Every output is claimed before any work; structures are committed in
+  // the order given, the JSON summary last.
+  std::vector<std::unique_ptr<OutputClaim>> claims;
+  for (const std::string& output : options.outputs) {
+    for (const auto& claim : claims)
+      if (claim->target() == absoluteNormal(output)) throw Error(output, "given twice as an output");
+    claims.push_back(std::make_unique<OutputClaim>(output, OutputShape::File));
+  }
+  OutputClaim summaryClaim(summary, OutputShape::File);
   const Dataset dataset = readDataset(options.features, FeatureValidation::AllowNonFinite);
   const StructurePath path(dataset.info.featureSet, options.path);
   if (dataset.dimension() != path.featurizer().dimension()) {
@@ -42,8 +56,8 @@ void runRebuild(const RebuildOptions& options) {
     if (!reason.empty()) ++reasons[reason.substr(0, reason.find(':'))];
 
   nlohmann::json written = nlohmann::json::object();
-  for (const std::string& output : options.outputs) {
-    written[output] = writeStructures(output, path.templateStructure().topology, result.structures);
+  for (std::size_t k = 0; k < options.outputs.size(); ++k) {
+    written[options.outputs[k]] = writeStructures(*claims[k], path.templateStructure().topology, result.structures);
   }
   nlohmann::json document = provenance(options.toJson());
   document["result"] = {{"samples", features.rows()},
@@ -56,9 +70,10 @@ void runRebuild(const RebuildOptions& options) {
     document["result"]["non_finite_energy"] = document["result"]["energy_kj_mol"]["non_finite"];
     document["energies_kj_mol"] = result.energiesKjPerMol;
   }
-  std::string summary = options.summary;
-  if (summary.empty()) summary = options.outputs.front() + ".json";
-  writeJson(summary, document);
+  // Every file complete before any is committed; the JSON summary last.
+  writeJsonTemporary(summaryClaim, document);
+  for (auto& claim : claims) claim->commit();
+  summaryClaim.commit();
   std::cout << fmt::format("{} samples: {} invalid feature rows, {} structures with clashes", features.rows(),
                            result.rebuilt.invalidCount(), result.structuresWithClashes);
   if (path.scoresEnergies()) {
@@ -79,7 +94,7 @@ void addRebuild(CLI::App& app) {
       "rebuild",
       "Rebuild full-atom structures from a feature dataset (generated or MD): 25D through the exact Z-matrix "
       "inverse plus standard-geometry hydrogens, 2D by setting phi/psi on the template. Optional OpenMM "
-      "relaxation and energies. Invalid rows (NaN/inf, bond <= 0, angle outside (0, pi)) are counted and skipped.");
+      "relaxation and energies. Invalid rows (NaN/inf, bond outside (0, 0.3 nm], angle outside (0, pi), a rebuilt structure that is not finite) are counted and skipped.");
   sub->add_option("--features", options->features, "feature dataset directory (from featurize or sample)")->required();
   sub->add_option("--topology,--template", options->path.topology, "template structure the features refer to (.pdb/.gro/.tpr)")
       ->required();
@@ -89,9 +104,12 @@ void addRebuild(CLI::App& app) {
   sub->add_option("--relax", options->path.relax, "none | hydrogens (25D, heavy atoms restrained) | phi-psi (2D)")
       ->capture_default_str();
   sub->add_option("--platform", options->path.platform, "OpenMM platform for energies")->capture_default_str();
-  sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")->capture_default_str();
+  sub->add_option("--workers", options->path.workers, "parallel OpenMM contexts")
+      ->capture_default_str()
+      ->check(atLeast(1));
   sub->add_option("--limit", options->limit, "use at most this many evenly spaced samples (0 = all)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(atLeast(0));
   sub->add_option("--summary", options->summary, "JSON summary (default: <first output>.json)");
   sub->callback([options] { runRebuild(*options); });
 }

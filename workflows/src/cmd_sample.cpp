@@ -6,6 +6,8 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
@@ -15,6 +17,7 @@
 #include "activediff/model/generator.h"
 #include "activediff/model/trainer.h"
 #include "commands.h"
+#include "option_checks.h"
 #include "provenance.h"
 
 namespace activediff::cli {
@@ -25,24 +28,38 @@ struct SampleCommand {
   std::string output;
   std::string config;
   std::vector<std::string> set;
-  std::string sampler, device, grid;
-  std::int64_t count = -1, seed = -1;  // -1: unset (keep the config's value)
-  int steps = -1, threads = -1, batchSize = -1;
+  // Absent: the config's value. Given: passed on, so that an impossible
+  // value (-n -5, --steps 0) is an error naming the key, never ignored.
+  std::optional<std::string> sampler, device, grid;
+  std::optional<std::int64_t> count, seed;
+  std::optional<int> steps, threads, batchSize;
   bool tweedie = false, rawWeights = false, logDensity = false;
   int densitySteps = 100;
+  bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
+
+  // --seed -1 draws a seed (recorded in the effective config of the outputs).
+  void resolveSeed() {
+    if (!seed) return;
+    if (*seed < -1) throw Error("--seed", "must be >= 0, or -1 for a random seed (got " + std::to_string(*seed) + ")");
+    if (*seed == -1) {
+      seed = static_cast<std::int64_t>(std::random_device{}());
+      randomSeed = true;
+      std::cerr << fmt::format("sample: --seed -1: using random seed {} (sampler.seed)\n", *seed);
+    }
+  }
 
   std::vector<std::string> overrides() const {
     std::vector<std::string> o;
-    if (!sampler.empty()) o.push_back("sampler.kind=\"" + sampler + "\"");
-    if (!grid.empty()) o.push_back("sampler.grid=\"" + grid + "\"");
-    if (steps >= 0) o.push_back(fmt::format("sampler.steps={}", steps));
-    if (count >= 0) o.push_back(fmt::format("sampler.count={}", count));
-    if (seed >= 0) o.push_back(fmt::format("sampler.seed={}", seed));
-    if (batchSize >= 0) o.push_back(fmt::format("sampler.batch_size={}", batchSize));
+    if (sampler) o.push_back("sampler.kind=\"" + *sampler + "\"");
+    if (grid) o.push_back("sampler.grid=\"" + *grid + "\"");
+    if (steps) o.push_back(fmt::format("sampler.steps={}", *steps));
+    if (count) o.push_back(fmt::format("sampler.count={}", *count));
+    if (seed) o.push_back(fmt::format("sampler.seed={}", *seed));
+    if (batchSize) o.push_back(fmt::format("sampler.batch_size={}", *batchSize));
     if (tweedie) o.push_back("sampler.tweedie=true");
     if (rawWeights) o.push_back("sampler.use_ema=false");
-    if (!device.empty()) o.push_back("runtime.device=\"" + device + "\"");
-    if (threads >= 0) o.push_back(fmt::format("runtime.threads={}", threads));
+    if (device) o.push_back("runtime.device=\"" + *device + "\"");
+    if (threads) o.push_back(fmt::format("runtime.threads={}", *threads));
     o.insert(o.end(), set.begin(), set.end());
     return o;
   }
@@ -57,8 +74,13 @@ void writeMatrix(const std::filesystem::path& file, const Eigen::ArrayXXd& a) {
 
 void runSample(const SampleCommand& c) {
   using namespace activediff::model;
-  std::filesystem::path checkpoint = c.model;
-  if (std::filesystem::is_directory(checkpoint)) checkpoint = checkpointPath(checkpoint);
+  const std::filesystem::path checkpoint = resolveCheckpoint(c.model);
+  declareInputs({c.model, c.config});
+  // The dataset is claimed when it is written, after sampling: refuse now.
+  checkOutputAllowed(c.output, OutputShape::Directory);
+  std::filesystem::path summary = std::filesystem::path(c.output);
+  summary += ".json";
+  OutputClaim summaryClaim(summary, OutputShape::File);
   // The checkpoint's config with the sampler and runtime settings of the
   // command line (a --config file contributes its [sampler] and [runtime]).
   const ModelConfig stored = readCheckpointConfig(checkpoint);
@@ -69,9 +91,14 @@ void runSample(const SampleCommand& c) {
     config.runtime = file.runtime;
     config = parseConfig(toToml(config), c.config, c.overrides());
   }
-  if (toToml([&] { ModelConfig a = config; a.sampler = stored.sampler; a.runtime = stored.runtime; return a; }()) !=
-      toToml(stored))
-    throw Error("sample: only sampler.* and runtime.* settings can change after training");
+  const std::vector<std::string> changed = configDifferences(
+      stored, [&] { ModelConfig a = config; a.sampler = stored.sampler; a.runtime = stored.runtime; return a; }());
+  if (!changed.empty()) {
+    std::string keys;
+    for (const std::string& k : changed) keys += (keys.empty() ? "" : "; ") + k;
+    throw Error("sample: only sampler.* and runtime.* settings can change after training, but " + keys +
+                " (checkpoint vs now)");
+  }
 
   GeneratorOptions options;
   options.device = config.runtime.device;
@@ -88,6 +115,7 @@ void runSample(const SampleCommand& c) {
   const double rate = double(s.count) / std::max(out.seconds, 1e-9);
 
   nlohmann::json settings = {{"model", checkpoint.string()},
+                             {"seed_drawn_at_random", c.randomSeed},
                              {"output", c.output},
                              {"config_file", c.config},
                              {"log_density", c.logDensity},
@@ -118,9 +146,7 @@ void runSample(const SampleCommand& c) {
     writeMatrix(dir / "states.npy", out.z);
     writeMatrix(dir / "log_density.npy", out.logDensity.matrix());
   }
-  std::filesystem::path summary = dir;
-  summary += ".json";
-  writeJson(summary.string(), document);
+  writeJson(summaryClaim, document);
   std::cout << fmt::format("{} samples in {:.2f} s ({:.0f} samples/s, {} network calls)\nwrote {} and {}\n",
                            s.count, out.seconds, rate, out.scoreCalls, dir.string(),
                            summary.string());
@@ -139,7 +165,7 @@ void addSample(CLI::App& app) {
   sub->add_option("--sampler", c->sampler, "em, heun, rk45 or sscs (sampler.kind)");
   sub->add_option("--steps", c->steps, "sampler steps (sampler.steps)");
   sub->add_option("--grid", c->grid, "time grid: uniform or dense-near-eps (sampler.grid)");
-  sub->add_option("--seed", c->seed, "random seed (sampler.seed)");
+  sub->add_option("--seed", c->seed, "random seed (sampler.seed); -1: a random seed, recorded in the outputs");
   sub->add_flag("--tweedie", c->tweedie, "Tweedie denoising at t_eps (sampler.tweedie)");
   sub->add_flag("--raw-weights", c->rawWeights, "use the raw weights instead of the EMA");
   sub->add_option("--batch-size", c->batchSize, "network batch (sampler.batch_size)");
@@ -147,12 +173,16 @@ void addSample(CLI::App& app) {
                 "sample with the probability-flow ODE (RK4) and write states.npy and "
                 "log_density.npy (joint model-space log-density)");
   sub->add_option("--log-density-steps", c->densitySteps, "RK4 steps for --log-density")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(atLeast(1));
   sub->add_option("--device", c->device, "cpu, cuda or cuda:N (runtime.device)");
   sub->add_option("--threads", c->threads, "torch threads (runtime.threads)");
   sub->add_option("-c,--config", c->config, "TOML config whose [sampler] and [runtime] apply");
   sub->add_option("--set", c->set, "override a config key: sampler.key=value (repeatable)");
-  sub->callback([c] { runSample(*c); });
+  sub->callback([c] {
+    c->resolveSeed();
+    runSample(*c);
+  });
 }
 
 const CommandRegistration registration(50, "sample", addSample);

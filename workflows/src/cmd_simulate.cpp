@@ -13,6 +13,12 @@ namespace activediff::cli {
 namespace {
 
 void runSimulate(const plugin::MdOptions& options) {
+  declareInputs({options.systemXml.string(), options.structure.string()});
+  // The summary is claimed first (refused before any MD) and committed last,
+  // after runMd has put the trajectory and the log in place.
+  std::filesystem::path jsonPath = options.output;
+  jsonPath.replace_extension(".json");
+  OutputClaim jsonClaim(jsonPath, OutputShape::File);
   ProgressDisplay progress("simulate", options.frameCount());
   const plugin::MdSummary summary = plugin::runMd(options, [&](const plugin::MdProgress& p) {
     progress.update(p.framesWritten,
@@ -33,13 +39,12 @@ void runSimulate(const plugin::MdOptions& options) {
       {"std_potential_kj_mol", summary.stdPotentialKjPerMol},
       {"degrees_of_freedom", summary.degreesOfFreedom},
       {"platform", summary.platform},
+      {"seed", summary.seed},
       {"resumed", summary.resumed},
       {"resumed_from_frame", summary.resumedFromFrame}};
   nlohmann::json document = provenance(options.toJson());
   document["result"] = result;
-  std::filesystem::path jsonPath = options.output;
-  jsonPath.replace_extension(".json");
-  writeJson(jsonPath.string(), document);
+  writeJson(jsonClaim, document);
 
   std::cout << fmt::format(
       "wrote {} ({} frames, {:.3f} ns) and {}\n"
@@ -56,7 +61,10 @@ void addSimulate(CLI::App& app) {
       "simulate",
       "Langevin (middle) MD through OpenMM from a System XML and a structure; frames to XTC/TRR via "
       "libgromacs, energies to <output>.log.csv, summary to <output>.json. Minimizes and equilibrates "
-      "first; checkpoints to <output>.chk so that --resume continues a killed run exactly.");
+      "first; checkpoints to <output>.chk so that --resume continues a killed run with no frame lost or "
+      "repeated, on the platform that wrote the checkpoint. Runs with one seed are reproducible, and a "
+      "resumed run's frames equal the uninterrupted run's, on Reference and on CPU with --threads 1 "
+      "(with more CPU threads OpenMM 7.7's force sums vary in the last bits from run to run).");
   sub->add_option("--system", options->systemXml, "OpenMM System XML (XmlSerializer format)")
       ->required();
   sub->add_option("--structure,--pdb", options->structure,
@@ -69,10 +77,14 @@ void addSimulate(CLI::App& app) {
   sub->add_option("--length", options->lengthNs, "production length in ns")->capture_default_str();
   sub->add_option("--frame-interval", options->frameIntervalPs, "ps between saved frames")
       ->capture_default_str();
-  sub->add_option("--seed", options->seed, "random seed (velocities and integrator)")->capture_default_str();
+  sub->add_option("--seed", options->seed,
+                  "random seed (velocities and integrator); -1: a random one, recorded as result.seed in "
+                  "<output>.json (with --resume: the checkpoint's)")
+      ->capture_default_str();
   sub->add_option("--platform", options->platform, "OpenMM platform: Reference, CPU, CUDA, OpenCL, ...")
       ->capture_default_str();
-  sub->add_option("--threads", options->threads, "CPU platform threads (0 = OpenMM default)")
+  sub->add_option("--threads", options->threads,
+                  "CPU platform threads (0 = OpenMM default); 1 for bitwise-reproducible runs")
       ->capture_default_str();
   sub->add_flag("!--no-minimize", options->minimize, "skip energy minimization");
   sub->add_option("--equilibrate", options->equilibrationPs, "equilibration before production, ps")

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
@@ -25,23 +27,35 @@ struct TrainCommand {
   std::string config;
   std::vector<std::string> set;
   bool resume = false;
-  // Shorthands for the most common --set keys.
-  std::string process, device;
-  // Unset shorthands are NaN / -1, so that an impossible value given on the
-  // command line (--tau 0, --steps 0) reaches the config check.
-  double tau = std::nan("");
-  std::int64_t steps = -1, seed = -1;
-  int batchSize = -1, threads = -1;
+  // Shorthands for the most common --set keys. Every value given, however
+  // impossible (--tau nan, --steps -5), goes to the config check, which names
+  // the key; only an absent option leaves the config's value.
+  std::optional<std::string> process, device;
+  std::optional<double> tau;
+  std::optional<std::int64_t> steps, seed;
+  std::optional<int> batchSize, threads;
+  bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
+
+  // --seed -1 draws a seed (recorded in the effective config of every output).
+  void resolveSeed() {
+    if (!seed) return;
+    if (*seed < -1) throw Error("--seed", "must be >= 0, or -1 for a random seed (got " + std::to_string(*seed) + ")");
+    if (*seed == -1) {
+      seed = static_cast<std::int64_t>(std::random_device{}());
+      randomSeed = true;
+      std::cerr << fmt::format("train: --seed -1: using random seed {} (training.seed)\n", *seed);
+    }
+  }
 
   std::vector<std::string> overrides() const {
     std::vector<std::string> o;
-    if (!process.empty()) o.push_back("process.kind=\"" + process + "\"");
-    if (!std::isnan(tau)) o.push_back(fmt::format("process.tau={}", tau));
-    if (steps >= 0) o.push_back(fmt::format("training.steps={}", steps));
-    if (seed >= 0) o.push_back(fmt::format("training.seed={}", seed));
-    if (batchSize >= 0) o.push_back(fmt::format("training.batch_size={}", batchSize));
-    if (!device.empty()) o.push_back("runtime.device=\"" + device + "\"");
-    if (threads >= 0) o.push_back(fmt::format("runtime.threads={}", threads));
+    if (process) o.push_back("process.kind=\"" + *process + "\"");
+    if (tau) o.push_back(fmt::format("process.tau={}", *tau));
+    if (steps) o.push_back(fmt::format("training.steps={}", *steps));
+    if (seed) o.push_back(fmt::format("training.seed={}", *seed));
+    if (batchSize) o.push_back(fmt::format("training.batch_size={}", *batchSize));
+    if (device) o.push_back("runtime.device=\"" + *device + "\"");
+    if (threads) o.push_back(fmt::format("runtime.threads={}", *threads));
     o.insert(o.end(), set.begin(), set.end());
     return o;
   }
@@ -60,12 +74,24 @@ void runTrain(const TrainCommand& c) {
     config = loadConfig(c.config, c.overrides());
   }
   const TrainingData data = loadTrainingData(c.data, config.training.validationFraction);
+  declareInputs({c.data, c.config});
+  outputSession().resume = c.resume;
 
   nlohmann::json settings = {{"data", c.data},
                              {"output", c.output},
                              {"config_file", c.config},
                              {"resume", c.resume},
+                             {"seed_drawn_at_random", c.randomSeed},
                              {"model", nlohmann::json::parse(toJsonText(config))}};
+  // Training writes in place (rolling checkpoints): the policy is applied to
+  // the directory now, and a summary marks it as a training directory from
+  // the start, so a killed run is still recognised as activediff's own.
+  claimDirectoryInPlace(dir);
+  if (!c.resume) {
+    nlohmann::json running = provenance(settings);
+    running["summary"] = {{"status", "running"}};
+    writeJsonInside(dir / "train_summary.json", running);
+  }
   TrainOptions options;
   options.outputDirectory = dir;
   options.resume = c.resume;
@@ -93,7 +119,8 @@ void runTrain(const TrainCommand& c) {
                          {"it_per_s", s.itPerSecond},
                          {"checkpoint", s.checkpoint.string()},
                          {"log", s.log.string()}};
-  writeJson((dir / "train_summary.json").string(), document);
+  document["summary"]["status"] = "complete";
+  writeJsonInside(dir / "train_summary.json", document);
   std::cout << fmt::format(
       "trained {} steps ({} this run, {:.0f} it/s): loss {:.4f}, validation (EMA) {}\n"
       "wrote {}, {}, {}\n",
@@ -119,11 +146,14 @@ void addTrain(CLI::App& app) {
   sub->add_option("--process", c->process, "shorthand for process.kind (passive, active, cld)");
   sub->add_option("--tau", c->tau, "shorthand for process.tau");
   sub->add_option("--steps", c->steps, "shorthand for training.steps");
-  sub->add_option("--seed", c->seed, "shorthand for training.seed");
+  sub->add_option("--seed", c->seed, "shorthand for training.seed; -1: a random seed, recorded in the outputs");
   sub->add_option("--batch-size", c->batchSize, "shorthand for training.batch_size");
   sub->add_option("--device", c->device, "shorthand for runtime.device (cpu, cuda, cuda:N)");
   sub->add_option("--threads", c->threads, "shorthand for runtime.threads (default 1)");
-  sub->callback([c] { runTrain(*c); });
+  sub->callback([c] {
+    c->resolveSeed();
+    runTrain(*c);
+  });
 }
 
 const CommandRegistration registration(40, "train", addTrain);

@@ -15,13 +15,16 @@ struct RegisteredCommand {
   int order;  // position in --help
   std::string name;
   AddCommand add;
+  // Commands that write outputs get --overwrite and run under the output
+  // policy with their name as the output kind (output_policy.h).
+  bool writesOutputs = true;
 };
 
 std::vector<RegisteredCommand>& commandRegistry();
 
 struct CommandRegistration {
-  CommandRegistration(int order, std::string name, AddCommand add) {
-    commandRegistry().push_back({order, std::move(name), std::move(add)});
+  CommandRegistration(int order, std::string name, AddCommand add, bool writesOutputs = true) {
+    commandRegistry().push_back({order, std::move(name), std::move(add), writesOutputs});
   }
 };
 

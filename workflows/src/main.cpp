@@ -1,8 +1,10 @@
 // activediff: one program, git-style subcommands.
 #include <algorithm>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/output_policy.h"
 #include "activediff/version.h"
 #include "commands.h"
 #include "provenance.h"
@@ -25,7 +27,28 @@ int main(int argc, char** argv) {
   auto& registry = activediff::cli::commandRegistry();
   std::sort(registry.begin(), registry.end(),
             [](const auto& a, const auto& b) { return a.order < b.order; });
-  for (const auto& command : registry) command.add(app);
+  nlohmann::json outputCommands = nlohmann::json::array();
+  for (const auto& command : registry) {
+    command.add(app);
+    if (!command.writesOutputs) continue;
+    // One output policy for every command that writes: the registry adds it.
+    CLI::App* sub = app.get_subcommand(command.name);
+    sub->add_flag("--overwrite", activediff::outputSession().overwrite,
+                  "replace an existing activediff output of this command's kind (default: an existing output "
+                  "is backed up to #name.N#; foreign directories, inputs and system paths are refused)");
+    const std::string name = command.name;
+    sub->preparse_callback([name](std::size_t) { activediff::outputSession().kind = name; });
+    outputCommands.push_back(name);
+  }
+  // For the tests: which commands run under the output policy.
+  app.add_flag_callback(
+         "--list-output-commands",
+         [&outputCommands]() {
+           std::cout << outputCommands.dump() << "\n";
+           throw CLI::Success();
+         },
+         "print the subcommands that write outputs (JSON) and exit")
+      ->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

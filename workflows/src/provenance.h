@@ -1,8 +1,12 @@
 #pragma once
 // What every output of the CLI records about how it was made: the activediff
-// version, the full command line and the effective configuration.
+// version, the full command line and the effective configuration; and the
+// marker by which the output policy recognises it later ("activediff_output":
+// the writing subcommand, "outputs": the files of the same run beside it).
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "activediff/featurize/output_policy.h"
 
 namespace activediff::cli {
 
@@ -13,7 +17,17 @@ const std::string& commandLine();
 // {"activediff_version", "git", "command", "config": config, "created_utc"}
 nlohmann::json provenance(const nlohmann::json& config);
 
-// Pretty-printed JSON written atomically (temporary file + rename).
+// The document with the output-policy marker added: the running subcommand's
+// kind and the names of the outputs it claimed in the JSON's directory.
+nlohmann::json withOutputMarker(nlohmann::json document, const std::filesystem::path& jsonPath);
+
+// Pretty-printed JSON summary written to a claimed output (committed).
+void writeJson(OutputClaim& claim, const nlohmann::json& document);
+// The same, written to the claim's temporary only (commit it last).
+void writeJsonTemporary(const OutputClaim& claim, const nlohmann::json& document);
+// The same for a user-facing path claimed and committed now.
 void writeJson(const std::string& path, const nlohmann::json& document);
+// A JSON file inside an output directory the command already owns.
+void writeJsonInside(const std::filesystem::path& path, const nlohmann::json& document);
 
 }  // namespace activediff::cli

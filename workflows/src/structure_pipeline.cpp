@@ -1,6 +1,8 @@
 #include "structure_pipeline.h"
 
-#include "activediff/featurize/atomic_output.h"
+#include <cerrno>
+
+#include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/clashes.h"
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/molecule_graph.h"
@@ -52,11 +54,10 @@ StructurePath::Result StructurePath::run(const FeatureMatrix& features) const {
   return result;
 }
 
-std::int64_t writeStructures(const std::string& path, const Topology& topology, const StructureBatchNm& structures) {
-  AtomicOutput output(path);
+std::int64_t writeStructures(const OutputClaim& output, const Topology& topology, const StructureBatchNm& structures) {
   // The temporary keeps the extension: libgromacs picks the format by it.
-  std::filesystem::path temporary = output.temporary();
-  temporary += std::filesystem::path(path).extension();
+  const std::filesystem::path& temporary = output.temporary();
+  const std::string path = output.target().string();
   std::int64_t written = 0;
   try {
     TrajectoryWriter writer(temporary, topology);
@@ -73,17 +74,18 @@ std::int64_t writeStructures(const std::string& path, const Topology& topology, 
       ++written;
     }
     writer.close();
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(temporary, ec);
-    throw;
+  } catch (const Error&) {
+    throw;  // the claim removes its temporary
+  } catch (const std::exception& e) {
+    throwWriteError(output.target(), std::string("writing structures failed (") + e.what() + ")");
   }
-  if (written == 0) {
-    std::filesystem::remove(temporary);
-    throw Error(path, "no valid structure to write");
+  if (written == 0) throw Error(path, "no valid structure to write");
+  // libgromacs ignores failed writes (stdio buffers, xdr): a full device
+  // leaves a silently truncated file, so look at the device before commit.
+  if (deviceIsFull(temporary)) {
+    errno = ENOSPC;
+    throwWriteError(output.target(), "writing structures failed");
   }
-  std::filesystem::rename(temporary, output.temporary());
-  output.commit();
   return written;
 }
 

@@ -52,8 +52,9 @@ class StructurePath {
 };
 
 // Writes structures (NaN rows skipped) as multi-model .pdb, .xtc, .gro or
-// .trr, atomically; returns the number written.
-std::int64_t writeStructures(const std::string& path, const Topology& topology, const StructureBatchNm& structures);
+// .trr to the claim's temporary (the caller commits once every file of the
+// output is complete); returns the number written.
+std::int64_t writeStructures(const OutputClaim& output, const Topology& topology, const StructureBatchNm& structures);
 
 // Rows of a dataset's feature matrix: every row, or `limit` evenly spaced ones.
 FeatureMatrix evenlySpacedRows(const FeatureMatrix& features, std::int64_t limit);

@@ -12,6 +12,7 @@
 #include "activediff/featurize/error.h"
 #include "activediff/model/log_density.h"
 #include "activediff/model/samplers.h"
+#include "activediff/model/trainer.h"
 #include "activediff/model/training_targets.h"
 #include "torch_support.h"
 
@@ -127,7 +128,7 @@ struct Generator::Impl {
 };
 
 Generator::Generator(const std::filesystem::path& checkpoint, const GeneratorOptions& options)
-    : impl_(std::make_unique<Impl>(checkpoint, options)) {}
+    : impl_(std::make_unique<Impl>(resolveCheckpoint(checkpoint), options)) {}
 Generator::~Generator() = default;
 Generator::Generator(Generator&&) noexcept = default;
 Generator& Generator::operator=(Generator&&) noexcept = default;

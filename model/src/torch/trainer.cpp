@@ -24,7 +24,18 @@ fs::path checkpointPath(const fs::path& outputDirectory) {
   return outputDirectory / "checkpoint.adck";
 }
 
-ModelConfig readCheckpointConfig(const fs::path& checkpoint) {
+fs::path resolveCheckpoint(const fs::path& checkpointOrDirectory) {
+  if (!fs::is_directory(checkpointOrDirectory)) return checkpointOrDirectory;
+  const fs::path inside = checkpointPath(checkpointOrDirectory);
+  if (!fs::exists(inside))
+    throw Error(checkpointOrDirectory.string(),
+                "is a directory without " + inside.filename().string() +
+                    ": give a checkpoint or a training output directory (activediff train -o)");
+  return inside;
+}
+
+ModelConfig readCheckpointConfig(const fs::path& checkpointOrDirectory) {
+  const fs::path checkpoint = resolveCheckpoint(checkpointOrDirectory);
   const detail::CheckpointFile f = detail::readCheckpointFile(checkpoint);
   return detail::metadataFromJson(f.metadataJson, checkpoint.string()).config;
 }
@@ -38,12 +49,34 @@ double seconds(Clock::time_point a, Clock::time_point b) {
 }
 
 // What must agree between a checkpoint and the config that resumes it.
-std::string trainingRelevant(ModelConfig c) {
+ModelConfig trainingRelevant(ModelConfig c) {
   c.training.steps = 0;
   c.runtime = RuntimeConfig{};
   c.sampler = SamplerConfig{};
   if (c.process.endTime == 0.0) c.process.endTime = effectiveEndTime(c);
-  return toToml(c);
+  return c;
+}
+
+std::string joined(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+// What differs between the data a checkpoint was trained on and the data it
+// is resumed with (of the same dimension), one phrase each.
+std::vector<std::string> dataDifferences(const CheckpointMetadata& meta, const TrainingData& data) {
+  std::vector<std::string> d;
+  if (meta.features.featureSet != data.spec.featureSet)
+    d.push_back("feature set " + meta.features.featureSet + " vs " + data.spec.featureSet);
+  if (meta.features.names != data.spec.names)
+    d.push_back("feature names [" + joined(meta.features.names, ", ") + "] vs [" + joined(data.spec.names, ", ") + "]");
+  const std::int64_t rows = meta.trainRows + meta.validationRows;
+  const std::int64_t rowsNow = data.train.rows() + data.validation.rows();
+  if (rows != rowsNow) d.push_back("rows " + std::to_string(rows) + " vs " + std::to_string(rowsNow));
+  if (!meta.dataChecksum.empty() && !data.checksum.empty() && meta.dataChecksum != data.checksum)
+    d.push_back("feature values checksum " + meta.dataChecksum + " vs " + data.checksum);
+  return d;
 }
 
 // MATH.md 3: t ~ U(t_eps, T) through the core, or the documented log-uniform
@@ -142,11 +175,17 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
                                    " features per row, but the checkpoint being resumed (" +
                                    ckPath.string() + ") models " +
                                    std::to_string(meta.features.dims()));
-    if (trainingRelevant(meta.config) != trainingRelevant(configIn))
+    const std::vector<std::string> changedData = dataDifferences(meta, data);
+    if (!changedData.empty())
+      throw Error(data.source, "--resume: not the data the checkpoint " + ckPath.string() +
+                                   " was trained on (" + meta.dataSource + "): " +
+                                   joined(changedData, "; ") + " (checkpoint vs now)");
+    const std::vector<std::string> changedKeys =
+        configDifferences(trainingRelevant(meta.config), trainingRelevant(configIn));
+    if (!changedKeys.empty())
       throw Error(ckPath.string(),
-                  "--resume: the config differs from the checkpoint's in more than "
-                  "training.steps, runtime.* and sampler.* (stored config:\n" +
-                  toToml(meta.config) + ")");
+                  "--resume: only training.steps, runtime.* and sampler.* may change, but " +
+                      joined(changedKeys, "; ") + " (checkpoint vs now)");
     config.process = meta.config.process;
     if (meta.step > config.training.steps)
       throw Error(ckPath.string(), "--resume: the checkpoint is at step " +
@@ -200,6 +239,7 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
   meta.features = spec;
   meta.network = shape;
   meta.dataSource = data.source;
+  meta.dataChecksum = data.checksum;
   meta.trainRows = data.train.rows();
   meta.validationRows = data.validation.rows();
   meta.provenanceJson = options.provenanceJson;

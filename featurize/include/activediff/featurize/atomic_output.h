@@ -1,7 +1,10 @@
 #pragma once
-// Output files are written under a temporary name beside the target and
-// renamed into place only when complete, so a failed or killed run never
-// leaves a half-written file under the final name.
+// A file inside an output the tool already claimed (output_policy.h), written
+// under a temporary name of the tool's own and renamed into place only when
+// complete, so a failed or killed run never leaves a half-written file under
+// the final name. It may replace the tool's own earlier version of the file
+// (a rolling checkpoint, a log rewritten each step). User-visible outputs are
+// claimed with OutputClaim instead, which applies the backup policy.
 #include <filesystem>
 #include <string>
 
@@ -15,7 +18,8 @@ class AtomicOutput {
   AtomicOutput& operator=(const AtomicOutput&) = delete;
 
   const std::filesystem::path& target() const { return target_; }
-  // Where to write; same directory as target so rename() is atomic.
+  // Where to write; same directory and extension as target so rename() is
+  // atomic and libgromacs picks the format from the name.
   const std::filesystem::path& temporary() const { return temporary_; }
   void commit();  // rename temporary -> target (throws activediff::Error)
 
@@ -25,7 +29,7 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
-// Writes text to path atomically.
+// Writes text to path atomically (a file inside a claimed output).
 void writeFileAtomically(const std::filesystem::path& path, const std::string& contents);
 
 }  // namespace activediff

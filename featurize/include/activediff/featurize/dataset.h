@@ -9,14 +9,15 @@
 //                     (rad and deg), sources, topology, selection, the
 //                     command and the activediff version (provenance)
 // The directory is written under a temporary name and renamed into place when
-// complete (AtomicOutput): a failed run leaves nothing behind.
+// complete, under the output policy (OutputClaim): a failed run leaves
+// nothing behind, and an existing path is backed up or refused.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "activediff/featurize/atomic_output.h"
+#include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/npy.h"
 #include "activediff/featurize/periodic.h"
 #include "activediff/featurize/zmatrix.h"
@@ -59,6 +60,8 @@ class DatasetWriter {
   std::int64_t frames() const { return frames_; }
   // Sources are often known only at the end (frames per file).
   void setSources(std::vector<DatasetSource> sources) { info_.sources = std::move(sources); }
+  // So is part of the provenance (warnings about the inputs, issue 9).
+  void setExtraJson(std::string json) { info_.extraJson = std::move(json); }
   // Finishes all files and moves the directory into place; returns the info
   // as written (with branch cuts).
   DatasetInfo commit();
@@ -66,7 +69,7 @@ class DatasetWriter {
  private:
   std::filesystem::path directory_;
   DatasetInfo info_;
-  AtomicOutput output_;
+  OutputClaim output_;
   std::unique_ptr<NpyWriter> features_, time_, sourceFile_, sourceFrame_;
   std::vector<BranchCutHistogram> cutHistograms_;
   std::int64_t frames_ = 0;

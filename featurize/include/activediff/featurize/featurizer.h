@@ -38,7 +38,7 @@ class Featurizer {
 
   // Features of one frame into out[0..dimension()). Makes the molecule whole
   // across periodic boundaries (frame is modified) and rejects frames with
-  // impossible bond lengths: Error("<file>", "frame N: ...").
+  // implausible bonds (BondPlausibility): Error("<file>", "frame N: ...").
   void compute(Frame& frame, const std::string& file, double* out) const;
 
  private:
@@ -47,6 +47,7 @@ class Featurizer {
   BackboneDihedralAtoms backbone_;
   std::optional<ZMatrix> zmatrix_;
   std::optional<MoleculeGraph> graph_;
+  std::optional<BondPlausibility> plausibility_;
   std::vector<FeatureInfo> features_;
 };
 
@@ -55,6 +56,10 @@ struct FeaturizeOptions {
   std::string extraJson = "{}";                   // provenance for meta.json
   // Called now and then with (frames done, total frames or 0 if unknown).
   std::function<void(std::int64_t, std::int64_t)> progress;
+  // One-line warnings (a file given twice, time restarts); null = stderr.
+  // What they report is also recorded in meta.json ("time_warnings",
+  // "duplicate_trajectories").
+  std::function<void(const std::string&)> warn;
 };
 
 struct FeaturizeSummary {

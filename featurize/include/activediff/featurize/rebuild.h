@@ -8,8 +8,10 @@
 //    template.
 // The result is superposed on the template's Z-matrix / backbone atoms, so
 // structures of a batch line up in a viewer.
-// Invalid feature rows (non-finite values, bond lengths <= 0, bond angles
-// outside (0, pi)) are counted and give NaN structures, never an exception.
+// Invalid feature rows (non-finite values, bond lengths outside
+// (0, kMaxBondLengthNm], bond angles outside (0, pi)) and rows whose rebuilt
+// coordinates are not finite are counted and give NaN structures, never an
+// exception.
 #include <string>
 #include <vector>
 
@@ -18,9 +20,19 @@
 
 namespace activediff {
 
-// Why a feature row cannot be a structure: "" when valid, else e.g.
-// "bond length <= 0: ALA2:CA-ALA2:C" (non-finite values, bond lengths <= 0,
-// bond angles outside (0, pi)).
+// The longest bond feature that is still a bond. Every bond feature is a
+// covalent bond of a Z-matrix; the longest covalent bonds of force fields
+// (I-I, 0.267 nm) stay below this, and organic ones below 0.22 nm, so a
+// longer value is a broken molecule (or a wild generated sample), not a
+// conformation.
+constexpr double kMaxBondLengthNm = 0.3;
+// Why a structure rebuilt from finite features was still rejected.
+constexpr const char* kNonFiniteStructureReason = "structure not finite after rebuilding";
+
+// The one definition of a valid feature row (rebuild, evaluate): "" when
+// valid, else why not, e.g. "bond length <= 0: ALA2:CA-ALA2:C". Invalid:
+// non-finite values, bond lengths outside (0, kMaxBondLengthNm], bond angles
+// outside (0, pi).
 std::string invalidFeatureReason(const std::vector<FeatureInfo>& features, const double* row);
 
 struct RebuildResult {

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ struct Atom {
   int residueNumber = 0;     // as in the file
   int residueIndex = 0;      // 0-based, in order of appearance
   std::string element;       // e.g. "C"; may be empty when unknown
+  // From the force field's atom type in a .tpr (atomic number); 0 = unknown.
+  // Masses are not used: hydrogen mass repartitioning changes them.
+  int atomicNumber = 0;
 };
 
 struct Topology {
@@ -40,7 +44,9 @@ struct Frame {
   PositionsNm positionsNm;
 };
 
-// A single structure with its topology (.pdb, .gro, .tpr), read by libgromacs.
+// A single structure with its topology (.pdb, .gro, .tpr), read by libgromacs
+// in a forked child process: its chatter ("Reading file ...") stays out of
+// the user's terminal, and a crash or exit() inside it becomes an Error.
 struct Structure {
   Topology topology;
   PositionsNm positionsNm;
@@ -81,6 +87,15 @@ class TrajectoryReader {
     std::int64_t end = -1;     // one past the last, -1 = to the end
     std::int64_t stride = 1;
     int expectedAtoms = -1;    // -1 = no check
+    // Receives one-line warnings (file and frame named); null = stderr.
+    std::function<void(const std::string&)> warn;
+  };
+  // Frames whose time does not increase: `cat a.xtc b.xtc` restarts time,
+  // some writers store 0 throughout. Valid input, warned about once per file.
+  struct TimeWarning {
+    std::int64_t frames = 0;       // frames whose time is <= the previous one's
+    std::int64_t firstFrame = -1;  // index of the first of them
+    double timePs = 0.0, previousTimePs = 0.0;  // at firstFrame
   };
   TrajectoryReader(const std::filesystem::path& file, Options options);
   explicit TrajectoryReader(const std::filesystem::path& file)
@@ -92,8 +107,10 @@ class TrajectoryReader {
   bool next(Frame& frame);
   const std::filesystem::path& file() const;
   // Frames in the file when known without decoding (XTC, TRR: from the
-  // header walk), else -1. For progress displays.
+  // header walk, which stops at Options::end), else -1. For progress displays.
   std::int64_t framesInFile() const;
+  // Time irregularities among the frames read so far.
+  const TimeWarning& timeWarning() const;
 
  private:
   struct Impl;

@@ -101,4 +101,10 @@ double effectiveEndTime(const ModelConfig& config);
 std::string toToml(const ModelConfig& config);
 std::string toJsonText(const ModelConfig& config);
 
+// The keys whose values differ between two configs, in section order, each as
+// "section.key: <value in a> vs <value in b>" (TOML values; "(unset)" for a
+// key only one of them has, e.g. a parameter of another process kind). Empty
+// when toToml(a) == toToml(b).
+std::vector<std::string> configDifferences(const ModelConfig& a, const ModelConfig& b);
+
 }  // namespace activediff::model

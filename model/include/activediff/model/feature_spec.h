@@ -6,6 +6,7 @@
 //   fromModel: f = mean + std x, periodic values wrapped to (-pi, pi]
 // Torch-free; stored in every checkpoint.
 #include <Eigen/Core>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct FeatureSpec {
 // (-pi, pi]); mean/stddev of `spec` unset.
 struct TrainingData {
   std::string source;  // file or directory, for messages and provenance
+  // What the data is, whatever its path: "fnv1a64:<16 hex digits>" of the
+  // N x D float64 feature values in row-major order (the data bytes of
+  // features.npy, little-endian). Stored in checkpoints so that --resume on
+  // other data of the same dimension is refused; empty: not known.
+  std::string checksum;
   FeatureSpec spec;
   Eigen::ArrayXXd train;
   Eigen::ArrayXXd validation;
@@ -48,6 +54,9 @@ struct TrainingData {
 // validation by contiguous time blocks (featurize's splitByTimeBlocks).
 // Errors name the file.
 TrainingData loadTrainingData(const std::filesystem::path& path, double validationFraction);
+
+// The checksum of TrainingData::checksum for a feature matrix (rows = frames).
+std::string featureChecksum(const Eigen::ArrayXXd& features);
 
 // Writes generated features (dataset units) as a featurize dataset directory;
 // `extraJson` is merged into meta.json (provenance, sampler settings).

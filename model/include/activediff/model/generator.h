@@ -39,8 +39,9 @@ struct GeneratedSamples {
 
 class Generator {
  public:
-  // Throws activediff::Error naming the file for a missing, truncated or
-  // corrupt checkpoint, and for an unavailable device.
+  // checkpoint: a checkpoint file or a training output directory
+  // (resolveCheckpoint). Throws activediff::Error naming the file for a
+  // missing, truncated or corrupt checkpoint, and for an unavailable device.
   explicit Generator(const std::filesystem::path& checkpoint, const GeneratorOptions& options = {});
   ~Generator();
   Generator(Generator&&) noexcept;

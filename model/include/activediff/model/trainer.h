@@ -58,8 +58,13 @@ struct TrainSummary {
 // The checkpoint file inside a training output directory.
 std::filesystem::path checkpointPath(const std::filesystem::path& outputDirectory);
 
-// The effective config stored in a checkpoint (Error naming the file when it
-// is missing, truncated or corrupt).
+// A model given on a command line: a checkpoint file, or a training output
+// directory (its checkpoint.adck; Error naming the directory when it has none).
+std::filesystem::path resolveCheckpoint(const std::filesystem::path& checkpointOrDirectory);
+
+// The effective config stored in a checkpoint or training directory
+// (resolveCheckpoint; Error naming the file when it is missing, truncated or
+// corrupt).
 ModelConfig readCheckpointConfig(const std::filesystem::path& checkpoint);
 
 // Throws activediff::Error for bad data (dimension != the resumed model's,

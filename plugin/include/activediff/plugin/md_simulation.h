@@ -7,7 +7,12 @@
 // Files for --output run.xtc:
 //   run.xtc, run.log.csv      final outputs, present only after success
 //   run.part.xtc, run.log.csv.part   outputs while running
-//   run.chk                   checkpoint (atomic), removed after success
+//   run.chk                   checkpoint (atomic, checksummed), removed after success
+//
+// Resume is exact: the frames after a kill -9 and --resume equal those of an
+// uninterrupted run with the same seed (see runMd), wherever two uninterrupted
+// runs are equal: Reference, and CPU with one thread (tested). With more CPU
+// threads OpenMM 7.7's forces vary in the last bits from run to run.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -26,7 +31,7 @@ struct MdOptions {
   double timestepFs = 2.0;
   double lengthNs = 1.0;            // production length after equilibration
   double frameIntervalPs = 1.0;
-  std::uint32_t seed = 1;
+  std::int64_t seed = 1;            // -1: a random seed, reported in MdSummary::seed
   std::string platform = "CPU";
   int threads = 0;                  // 0 = platform default
   bool minimize = true;
@@ -38,7 +43,7 @@ struct MdOptions {
   void validate() const;
   std::int64_t stepsPerFrame() const;
   std::int64_t frameCount() const;
-  nlohmann::json toJson() const;  // everything except 'resume'
+  nlohmann::json toJson() const;  // everything except 'resume'; 'seed' as given (-1 before runMd resolves it)
 };
 
 struct MdProgress {
@@ -59,6 +64,7 @@ struct MdSummary {
   double stdPotentialKjPerMol = 0.0;
   int degreesOfFreedom = 0;
   std::string platform;
+  std::int64_t seed = 0;      // the seed used (drawn at random for --seed -1)
   bool resumed = false;
   std::int64_t resumedFromFrame = 0;
   std::filesystem::path trajectory;

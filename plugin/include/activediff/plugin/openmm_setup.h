@@ -11,6 +11,10 @@ class Platform;
 class System;
 }  // namespace OpenMM
 
+namespace activediff {
+class BondPlausibility;
+}
+
 namespace activediff::plugin {
 
 // Loads OpenMM's plugin libraries once per process. A C++ program sees only
@@ -31,6 +35,11 @@ std::unique_ptr<OpenMM::System> loadSystemXml(const std::filesystem::path& file)
 // Degrees of freedom for the kinetic temperature: 3N minus constraints minus
 // 3 when a CMMotionRemover is present. Massless particles do not count.
 int kineticDegreesOfFreedom(const OpenMM::System& system);
+
+// featurize's frame plausibility check with the System's constraints and
+// harmonic bonds as the reference: a corrupt frame is an error, not an energy
+// of 1e13 kJ/mol.
+BondPlausibility bondPlausibilityOf(const OpenMM::System& system);
 
 // Molar gas constant in kJ/(mol K), as OpenMM uses it.
 inline constexpr double kMolarGasConstantKjPerMolK = 0.00831446261815324;
