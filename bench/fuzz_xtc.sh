@@ -20,6 +20,7 @@ LOG="$WORK/log"
 # Run copies of the program and the test, so that a rebuild meanwhile cannot
 # swap them.
 cp "$BUILD/workflows/activediff" "$WORK/activediff"
+cp "$BUILD/workflows/activediff-torch" "$WORK/activediff-torch"  # the part activediff hands torch commands to
 cp "$TESTS" "$WORK/featurize_tests"
 export ACTIVEDIFF_FUZZ_BINARY="$WORK/activediff"
 start=$(date +%s)

@@ -126,6 +126,10 @@ class OutputPolicyEndToEnd : public ::testing::Test {
     fs::create_directory(dir);
     return dir;
   }
+  void DirectoryHoldingAForeignFileIsRefusedAndKept(const std::vector<std::string>& commands);
+  void OwnOutputIsBackedUpByDefaultAndReplacedWithOverwrite(const std::vector<std::string>& commands);
+  void ForeignRegularFileIsBackedUpOrRefusedNeverLost(const std::vector<std::string>& commands);
+  void DirectoryContainingTheInputIsRefused(const std::vector<std::string>& commands);
   static CommandResult run(const Recipe& recipe, const fs::path& out, const std::string& extra = "") {
     return runActivediff(expand(recipe.arguments, in_, out) + extra);
   }
@@ -140,14 +144,9 @@ std::vector<std::string> registeredOutputCommands() {
   return nlohmann::json::parse(r.output).get<std::vector<std::string>>();
 }
 
-TEST_F(OutputPolicyEndToEnd, EveryRegisteredCommandHasARecipe) {
-  const auto commands = registeredOutputCommands();
-  EXPECT_GE(commands.size(), 7u);
-  for (const std::string& command : commands) EXPECT_TRUE(recipes().count(command)) << "no recipe for " << command;
-}
 
-TEST_F(OutputPolicyEndToEnd, DirectoryHoldingAForeignFileIsRefusedAndKept) {
-  for (const std::string& command : registeredOutputCommands()) {
+void OutputPolicyEndToEnd::DirectoryHoldingAForeignFileIsRefusedAndKept(const std::vector<std::string>& commands) {
+  for (const std::string& command : commands) {
     const Recipe& recipe = recipes().at(command);
     const fs::path dir = caseDirectory(command, "foreign-dir");
     const fs::path out = dir / recipe.outputName;
@@ -163,8 +162,8 @@ TEST_F(OutputPolicyEndToEnd, DirectoryHoldingAForeignFileIsRefusedAndKept) {
   }
 }
 
-TEST_F(OutputPolicyEndToEnd, OwnOutputIsBackedUpByDefaultAndReplacedWithOverwrite) {
-  for (const std::string& command : registeredOutputCommands()) {
+void OutputPolicyEndToEnd::OwnOutputIsBackedUpByDefaultAndReplacedWithOverwrite(const std::vector<std::string>& commands) {
+  for (const std::string& command : commands) {
     const Recipe& recipe = recipes().at(command);
     const fs::path dir = caseDirectory(command, "own");
     const fs::path out = dir / recipe.outputName;
@@ -190,8 +189,8 @@ TEST_F(OutputPolicyEndToEnd, OwnOutputIsBackedUpByDefaultAndReplacedWithOverwrit
   }
 }
 
-TEST_F(OutputPolicyEndToEnd, ForeignRegularFileIsBackedUpOrRefusedNeverLost) {
-  for (const std::string& command : registeredOutputCommands()) {
+void OutputPolicyEndToEnd::ForeignRegularFileIsBackedUpOrRefusedNeverLost(const std::vector<std::string>& commands) {
+  for (const std::string& command : commands) {
     const Recipe& recipe = recipes().at(command);
     const fs::path dir = caseDirectory(command, "foreign-file");
     const fs::path out = dir / recipe.outputName;
@@ -218,8 +217,8 @@ TEST_F(OutputPolicyEndToEnd, ForeignRegularFileIsBackedUpOrRefusedNeverLost) {
   }
 }
 
-TEST_F(OutputPolicyEndToEnd, DirectoryContainingTheInputIsRefused) {
-  for (const std::string& command : registeredOutputCommands()) {
+void OutputPolicyEndToEnd::DirectoryContainingTheInputIsRefused(const std::vector<std::string>& commands) {
+  for (const std::string& command : commands) {
     const Recipe& recipe = recipes().at(command);
     // -o names a directory (spelled with "..", which is the same path) that
     // holds this command's inputs.
@@ -232,6 +231,29 @@ TEST_F(OutputPolicyEndToEnd, DirectoryContainingTheInputIsRefused) {
     EXPECT_NE(r.exitCode, 0) << command << ": " << r.output;
     EXPECT_NE(r.output.find("contains the input"), std::string::npos) << command << ": " << r.output;
     EXPECT_EQ(snapshot(dir), before) << command;
+  }
+}
+
+// One test, so that the inputs (a dataset, a model, samples) are made once.
+TEST_F(OutputPolicyEndToEnd, EveryRegisteredCommandFollowsThePolicy) {
+  const auto commands = registeredOutputCommands();
+  EXPECT_GE(commands.size(), 7u);
+  for (const std::string& command : commands) ASSERT_TRUE(recipes().count(command)) << "no recipe for " << command;
+  {
+    SCOPED_TRACE("-o names a directory holding a foreign file");
+    DirectoryHoldingAForeignFileIsRefusedAndKept(commands);
+  }
+  {
+    SCOPED_TRACE("-o names an existing output of the command's own kind");
+    OwnOutputIsBackedUpByDefaultAndReplacedWithOverwrite(commands);
+  }
+  {
+    SCOPED_TRACE("-o names a foreign regular file");
+    ForeignRegularFileIsBackedUpOrRefusedNeverLost(commands);
+  }
+  {
+    SCOPED_TRACE("-o names a directory containing the input");
+    DirectoryContainingTheInputIsRefused(commands);
   }
 }
 

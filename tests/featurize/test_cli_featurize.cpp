@@ -11,7 +11,8 @@ namespace {
 using test::quote;
 
 std::string featurize(const std::string& arguments) {
-  return std::string(ACTIVEDIFF_BINARY) + " featurize -q " + arguments;
+  const char* other = std::getenv("ACTIVEDIFF_TEST_BINARY");  // see tests/support
+  return std::string(other != nullptr && *other ? other : ACTIVEDIFF_BINARY) + " featurize -q " + arguments;
 }
 
 // Only `keep` (if anything) may exist in dir afterwards: no partial output,

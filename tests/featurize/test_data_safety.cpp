@@ -65,7 +65,7 @@ constexpr std::int64_t kTimeOffset = 12;
 constexpr std::int64_t kPrecisionOffset = 56;
 
 test::CommandResult activediff(const std::string& arguments) {
-  return test::runCommand(std::string(ACTIVEDIFF_BINARY) + " " + arguments);
+  return testing::runActivediff(arguments);
 }
 std::string featurizeArgs(const fs::path& trajectory, const fs::path& out, const std::string& extra = "") {
   return "featurize -q -f " + quote(trajectory) + " -s " + quote(test::ala2Pdb()) + " -o " + quote(out) + " " + extra;

@@ -1,5 +1,10 @@
 // activediff: one program, git-style subcommands.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +21,42 @@ std::vector<RegisteredCommand>& commandRegistry() {
 }
 }  // namespace activediff::cli
 
+#ifdef ACTIVEDIFF_TORCH_FREE_BINARY
+namespace {
+
+// The torch-free binary runs a command line itself only when it names one of
+// its own subcommands (or asks for --version); anything else (train, sample,
+// evaluate, --help, a mistake) goes to the full binary beside it, so help and
+// errors list every command.
+bool runsHere(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--version") return true;
+    if (arg.empty() || arg[0] == '-') continue;
+    for (const auto& command : activediff::cli::commandRegistry())
+      if (command.name == arg) return true;
+    return false;
+  }
+  return false;
+}
+
+[[noreturn]] void handOn(char** argv) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::filesystem::path full = self.parent_path() / ACTIVEDIFF_TORCH_BINARY_NAME;
+  ::execv(full.c_str(), argv);
+  std::cerr << "activediff: error: " << full.string() << ": cannot run the LibTorch part of activediff ("
+            << std::strerror(errno) << "); it must be installed beside " << self.string() << "\n";
+  std::exit(127);
+}
+
+}  // namespace
+#endif
+
 int main(int argc, char** argv) {
+#ifdef ACTIVEDIFF_TORCH_FREE_BINARY
+  if (!runsHere(argc, argv)) handOn(argv);
+#endif
   activediff::cli::setCommandLine(argc, argv);
   CLI::App app{
       "activediff: learn a molecule's conformational landscape from MD with active-noise "
