@@ -98,18 +98,31 @@ double BondPlausibility::scale(const PositionsNm& positionsNm) const {
   return sumSquaredReferenceNm2_ > 0.0 ? sum / sumSquaredReferenceNm2_ : 1.0;
 }
 
-std::string BondPlausibility::check(const PositionsNm& positionsNm) const {
+namespace {
+
+// The bond farthest from its reference length: (deviation in nm, bond index);
+// NaN as soon as a bond length is not a number.
+std::pair<double, std::size_t> largestBondDeviation(const PositionsNm& positionsNm,
+                                                    const std::vector<std::pair<int, int>>& bonds,
+                                                    const std::vector<double>& referenceLengthsNm) {
   double worst = 0.0;
   std::size_t worstBond = 0;
-  for (std::size_t b = 0; b < bonds_.size(); ++b) {
-    const double d = (positionsNm.row(bonds_[b].first) - positionsNm.row(bonds_[b].second)).norm();
-    const double deviation = std::abs(d - referenceLengthsNm_[b]);
+  for (std::size_t b = 0; b < bonds.size(); ++b) {
+    const double d = (positionsNm.row(bonds[b].first) - positionsNm.row(bonds[b].second)).norm();
+    const double deviation = std::abs(d - referenceLengthsNm[b]);
     if (!(deviation <= worst)) {  // also catches NaN
       worst = deviation;
       worstBond = b;
       if (std::isnan(deviation)) break;
     }
   }
+  return {worst, worstBond};
+}
+
+}  // namespace
+
+std::string BondPlausibility::check(const PositionsNm& positionsNm) const {
+  const auto [worst, worstBond] = largestBondDeviation(positionsNm, bonds_, referenceLengthsNm_);
   if (!(worst <= kMaxBondDeviationNm)) {
     const auto [i, j] = bonds_[worstBond];
     std::ostringstream out;
@@ -263,17 +276,7 @@ std::string MoleculeGraph::checkBonds(const PositionsNm& positionsNm, double tol
     allGood = std::abs(d - referenceLengthsNm_[b]) <= toleranceNm;  // false for NaN
   }
   if (allGood) return {};
-  double worst = 0.0;
-  std::size_t worstBond = 0;
-  for (std::size_t b = 0; b < bonds_.size(); ++b) {
-    const double d = (positionsNm.row(bonds_[b].first) - positionsNm.row(bonds_[b].second)).norm();
-    const double deviation = std::abs(d - referenceLengthsNm_[b]);
-    if (!(deviation <= worst)) {  // also catches NaN
-      worst = deviation;
-      worstBond = b;
-      if (std::isnan(deviation)) break;
-    }
-  }
+  const auto [worst, worstBond] = largestBondDeviation(positionsNm, bonds_, referenceLengthsNm_);
   if (worst <= toleranceNm) return "";
   const auto [i, j] = bonds_[worstBond];
   std::ostringstream out;

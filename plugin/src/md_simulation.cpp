@@ -13,6 +13,7 @@
 #include "activediff/featurize/atomic_output.h"
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/output_policy.h"
+#include "activediff/featurize/random_seed.h"
 #include "activediff/featurize/structure.h"
 #include "activediff/plugin/openmm_setup.h"
 #include "activediff/plugin/potential_energy.h"
@@ -252,7 +253,7 @@ void MdOptions::validate() const {
   }
   if (checkpointIntervalFrames <= 0) throw Error("--checkpoint-interval", "must be a positive frame count");
   if (threads < 0) throw Error("--threads", "must be >= 0");
-  if (seed < -1) throw Error("--seed", "must be >= 0, or -1 for a random seed; got " + std::to_string(seed));
+  checkSeed(seed);
   const double stepsPerFrameExact = frameIntervalPs * 1000.0 / timestepFs;
   if (std::abs(stepsPerFrameExact - std::round(stepsPerFrameExact)) > 1e-6 || stepsPerFrameExact < 1) {
     throw Error("--frame-interval", "must be a whole number of time steps");
@@ -330,9 +331,8 @@ MdSummary runMd(const MdOptions& requested, const std::function<void(const MdPro
     }
     // --seed -1 on resume continues with the seed the run started with.
     if (options.seed == -1) options.seed = header.config.value("seed", std::int64_t{-1});
-  } else if (options.seed == -1) {
-    std::random_device entropy;
-    options.seed = std::uniform_int_distribution<std::int64_t>(0, 2147483646)(entropy);
+  } else {
+    options.seed = resolveSeed(options.seed);
   }
   const nlohmann::json config = options.toJson();
   if (options.resume && !sameConfig(saved.header.config, config)) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/random_seed.h"
 #include "activediff/model/config.h"
 #include "activediff/model/trainer.h"
 #include "commands.h"
@@ -39,12 +40,9 @@ struct TrainCommand {
   // --seed -1 draws a seed (recorded in the effective config of every output).
   void resolveSeed() {
     if (!seed) return;
-    if (*seed < -1) throw Error("--seed", "must be >= 0, or -1 for a random seed (got " + std::to_string(*seed) + ")");
-    if (*seed == -1) {
-      seed = static_cast<std::int64_t>(std::random_device{}());
-      randomSeed = true;
-      std::cerr << fmt::format("train: --seed -1: using random seed {} (training.seed)\n", *seed);
-    }
+    randomSeed = *seed == kRandomSeedRequest;
+    seed = activediff::resolveSeed(*seed);
+    if (randomSeed) std::cerr << fmt::format("train: --seed -1: using random seed {} (training.seed)\n", *seed);
   }
 
   std::vector<std::string> overrides() const {
