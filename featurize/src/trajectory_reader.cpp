@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -87,7 +88,7 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
 
 // Runs in the forked child: decode with libgromacs, stream records, _exit.
 [[noreturn]] void decodeInChild(const fs::path& file, const TrajectoryReader::Options& options, int writeFd,
-                                DecoderProgress* progress) {
+                                DecoderProgress* progress, std::int64_t skipBelow) {
   std::FILE* out = ::fdopen(writeFd, "wb");
   if (out == nullptr) ::_exit(3);
   static char buffer[1 << 16];
@@ -107,8 +108,18 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
     ::_exit(0);
   }
   std::vector<float> xyz;
+  // Test hook: the decoder crashes like libgromacs on a corrupt frame
+  // (SIGSEGV) when it reaches this frame, to test what the parent reports.
+  const char* crashAt = std::getenv("ACTIVEDIFF_TEST_DECODER_CRASH_AT_FRAME");
+  const std::int64_t crashFrame = crashAt != nullptr ? std::atoll(crashAt) : -1;
   for (std::int64_t index = 0; ok; ++index) {
+    if (index == crashFrame) ::raise(SIGSEGV);
     if (options.end >= 0 && index >= options.end) break;
+    if (index < skipBelow) {  // a restarted decoder: the parent has these frames already
+      progress->decodingFrame.store(index + 1);
+      ok = read_next_frame(oenv, status, &fr);
+      continue;
+    }
     FrameRecord record{};
     record.index = index;
     record.step = fr.bStep ? fr.step : 0;
@@ -198,6 +209,16 @@ struct TrajectoryReader::Impl {
   }
   // The child stopped sending before the end record: say why.
   [[noreturn]] void childDied();
+  // A decoder that crashed took the frames still in its stdio buffer with
+  // it, and one of those may be the first damaged frame. So once, a new
+  // decoder is started that stops before the frame that killed the first;
+  // its frames are checked, and the crash is reported only when they pass.
+  TrajectoryReader::Options childOptions;
+  std::string pendingCrash;            // the first decoder's death, reported at crashFrame
+  std::int64_t crashFrame = -1;
+  void startChild(std::int64_t skipBelow);
+  bool restartAfterCrash();
+  std::string deathMessage(std::int64_t& frame);  // reaps the decoder; frame: where it died
   bool readRecord(FrameRecord& record);
   void checkAgainstHeader(const FrameRecord& record);
   void checkPositions(const FrameRecord& record);
@@ -221,6 +242,28 @@ void TrajectoryReader::Impl::noteTimeNotIncreasing(std::int64_t index, double ti
 }
 
 void TrajectoryReader::Impl::childDied() {
+  std::int64_t frame = 0;
+  std::string message = deathMessage(frame);
+  if (crashFrame >= 0 && crashFrame < frame) {  // the first decoder died earlier
+    frame = crashFrame;
+    message = pendingCrash;
+  }
+  failFrame(frame, message);
+}
+
+bool TrajectoryReader::Impl::restartAfterCrash() {
+  if (crashFrame >= 0) return false;  // once
+  std::int64_t frame = 0;
+  const std::string message = deathMessage(frame);  // reaps the decoder
+  if (frame <= expectedIndex) failFrame(frame, message);  // nothing was lost before the crash
+  crashFrame = frame;
+  pendingCrash = message;
+  childOptions.end = childOptions.end >= 0 ? std::min(childOptions.end, frame) : frame;
+  startChild(expectedIndex);
+  return true;
+}
+
+std::string TrajectoryReader::Impl::deathMessage(std::int64_t& frame) {
   if (pipe != nullptr) {
     std::fclose(pipe);
     pipe = nullptr;
@@ -228,6 +271,7 @@ void TrajectoryReader::Impl::childDied() {
   int status = 0;
   if (child > 0) ::waitpid(child, &status, 0);
   child = -1;
+  frame = progress != nullptr ? progress->decodingFrame.load() : expectedIndex;
   // (The header walk in the constructor already passed, so the damage is in
   // the compressed data or in values our checks cannot see.)
   std::string how;
@@ -239,18 +283,23 @@ void TrajectoryReader::Impl::childDied() {
     how = "the decoder stopped unexpectedly";
   }
   const std::string message = detail::gromacsMessage(log);
-  const std::int64_t frame = progress != nullptr ? progress->decodingFrame.load() : expectedIndex;
-  failFrame(frame, "corrupt or unreadable trajectory: " + how + " while decoding this frame" +
-                               (message.empty() ? "" : "; libgromacs said: " + message));
+  return "corrupt or unreadable trajectory: " + how + " while decoding this frame" +
+         (message.empty() ? "" : "; libgromacs said: " + message);
 }
 
 bool TrajectoryReader::Impl::readRecord(FrameRecord& record) {
-  if (std::fread(&record, sizeof record, 1, pipe) != 1) childDied();
+  while (std::fread(&record, sizeof record, 1, pipe) != 1) {
+    if (!restartAfterCrash()) childDied();
+  }
   if (record.index == kNoFrames) {
     fail(std::string("no frames could be read") +
          (expectedIndex == 0 ? " (empty or not a trajectory)" : ""));
   }
-  if (record.index == kEndOfFile) return false;
+  if (record.index == kEndOfFile) {
+    // The restarted decoder stopped before the frame that killed the first.
+    if (!pendingCrash.empty()) failFrame(crashFrame, pendingCrash);
+    return false;
+  }
   if (record.index != expectedIndex) failFrame(expectedIndex, "decoder out of step (internal error)");
   return true;
 }
@@ -355,33 +404,39 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
   }
   // libgromacs never sees a frame whose header failed the walk (it trusts the
   // sizes there); the frames before it are decoded and checked first.
-  TrajectoryReader::Options childOptions = options;
+  m.childOptions = options;
   if (damaged) {
-    childOptions.end = m.framesInFile;
+    m.childOptions.end = m.framesInFile;
     m.framesInFile = -1;  // unknown: the file is damaged there
   }
 
   void* shared = ::mmap(nullptr, sizeof(DecoderProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) m.fail("cannot create shared memory for the decoder");
   m.progress = new (shared) DecoderProgress();
+  m.startChild(0);
+}
+
+void TrajectoryReader::Impl::startChild(std::int64_t skipBelow) {
   int fds[2];
-  if (::pipe(fds) != 0) m.fail("cannot create a pipe for the decoder");
-  m.log = std::tmpfile();
+  if (::pipe(fds) != 0) fail("cannot create a pipe for the decoder");
+  if (log != nullptr) std::fclose(log);
+  log = std::tmpfile();
+  progress->decodingFrame.store(skipBelow);
   std::fflush(nullptr);  // nothing buffered here may be written twice
-  m.child = ::fork();
-  if (m.child < 0) {
+  child = ::fork();
+  if (child < 0) {
     ::close(fds[0]);
     ::close(fds[1]);
-    m.fail("cannot start the decoder process");
+    fail("cannot start the decoder process");
   }
-  if (m.child == 0) {
+  if (child == 0) {
     ::close(fds[0]);
     // libgromacs's chatter (and fatal errors) go to the log, not the user.
-    const int logFd = m.log != nullptr ? ::fileno(m.log) : ::open("/dev/null", O_WRONLY);
+    const int logFd = log != nullptr ? ::fileno(log) : ::open("/dev/null", O_WRONLY);
     ::dup2(logFd, STDERR_FILENO);
     ::dup2(logFd, STDOUT_FILENO);
     try {
-      decodeInChild(file, childOptions, fds[1], m.progress);
+      decodeInChild(file, childOptions, fds[1], progress, skipBelow);
     } catch (const std::exception& e) {  // must not unwind into the parent's code
       std::fprintf(stderr, "\nFatal error: %s\n", e.what());
       std::fflush(stderr);
@@ -391,13 +446,13 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
     }
   }
   ::close(fds[1]);
-  m.pipe = ::fdopen(fds[0], "rb");
-  if (m.pipe == nullptr) {
+  pipe = ::fdopen(fds[0], "rb");
+  if (pipe == nullptr) {
     ::close(fds[0]);
-    m.stopChild();
-    m.fail("cannot read from the decoder process");
+    stopChild();
+    fail("cannot read from the decoder process");
   }
-  std::setvbuf(m.pipe, nullptr, _IOFBF, 1 << 16);
+  std::setvbuf(pipe, nullptr, _IOFBF, 1 << 16);
 }
 
 TrajectoryReader::~TrajectoryReader() {
@@ -442,9 +497,13 @@ bool TrajectoryReader::next(Frame& frame) {
     if (record.hasPositions) break;
   }
   m.xyz.resize(3 * static_cast<std::size_t>(record.natoms));
-  if (std::fread(m.xyz.data(), sizeof(float), m.xyz.size(), m.pipe) != m.xyz.size()) {
+  while (std::fread(m.xyz.data(), sizeof(float), m.xyz.size(), m.pipe) != m.xyz.size()) {
+    // The decoder died between a frame's record and its coordinates: a new
+    // one resends this frame (record, then coordinates).
     m.expectedIndex = record.index;
-    m.childDied();
+    if (!m.restartAfterCrash()) m.childDied();
+    FrameRecord again;
+    if (std::fread(&again, sizeof again, 1, m.pipe) != 1 || again.index != record.index) m.childDied();
   }
   m.checkPositions(record);
   frame.index = record.index;

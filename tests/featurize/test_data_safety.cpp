@@ -102,15 +102,7 @@ int csvRows(const fs::path& csv) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n')) - 1;  // minus the header
 }
 
-template <class F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::errorOf;
 
 nlohmann::json metaOf(const fs::path& dataset) { return nlohmann::json::parse(test::readText(dataset / "meta.json")); }
 
@@ -351,6 +343,33 @@ TEST_F(DataSafety, StretchedFrameIsUnphysicalInFeaturizeAndEnergy) {
   }
   EXPECT_FALSE(fs::exists(dir_ / "ds"));
   EXPECT_FALSE(fs::exists(dir_ / "e.csv"));
+}
+
+// A decoder that dies (libgromacs on a corrupt frame) takes the frames still
+// in its output buffer with it; the first damaged frame may be among them.
+// The reader must still name that frame, not the later one that killed the
+// decoder. The crash is forced by the decoder's test hook at frame 50 (the
+// fuzzing meets it at random, as libgromacs reads garbage memory or not).
+TEST_F(DataSafety, DecoderCrashAfterADamagedFrameStillNamesTheDamagedFrame) {
+  std::string bytes = firstFrames(1, 60);
+  const auto offsets = test::xtcFrameOffsets(shippedRun(1));
+  putBigEndianFloat(bytes, offsets[10] + kPrecisionOffset, 1000.0f / 1.15f);
+  const fs::path stretched = dir_ / "stretched.xtc";
+  writeBytes(stretched, bytes);
+  const fs::path clean = dir_ / "clean.xtc";
+  writeBytes(clean, firstFrames(1, 60));
+  const std::string crash = "ACTIVEDIFF_TEST_DECODER_CRASH_AT_FRAME=50 ";
+  const auto damaged = test::runCommand(crash + ACTIVEDIFF_BINARY + " " + featurizeArgs(stretched, dir_ / "ds"));
+  EXPECT_NE(damaged.exitCode, 0) << damaged.output;
+  EXPECT_NE(damaged.output.find(stretched.string() + ": frame 10: unphysical frame"), std::string::npos)
+      << damaged.output;
+  // Without earlier damage the crash itself is reported, at its frame.
+  const auto crashed = test::runCommand(crash + ACTIVEDIFF_BINARY + " " + featurizeArgs(clean, dir_ / "ds"));
+  EXPECT_NE(crashed.exitCode, 0) << crashed.output;
+  EXPECT_NE(crashed.output.find(clean.string() + ": frame 50: corrupt or unreadable trajectory: libgromacs crashed"),
+            std::string::npos)
+      << crashed.output;
+  EXPECT_FALSE(fs::exists(dir_ / "ds"));
 }
 
 // 4b: the check's limits fit real MD: every frame of both shipped runs

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "activediff/featurize/error.h"
 #include "activediff/featurize/structure.h"
 #include "support/test_support.h"
 
@@ -31,6 +32,17 @@ inline fs::path shippedTrajectory() {
   if (const char* env = std::getenv("ACTIVEDIFF_TEST_TRAJECTORY")) return env;
   const fs::path run1 = examplesDir() / "ala2" / "md" / "run1.xtc";
   return fs::exists(run1) ? run1 : fs::path();
+}
+
+// Runs f, which must throw activediff::Error; returns the message.
+template <class F>
+std::string errorOf(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
 }
 
 // Scratch directories and child processes: the suite-wide helpers.

@@ -24,16 +24,7 @@ std::vector<Frame> readAll(const fs::path& file, TrajectoryReader::Options optio
   return frames;
 }
 
-// Runs f, which must throw activediff::Error; returns the message.
-template <class F>
-std::string errorOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using test::errorOf;
 
 void overwriteBytes(const fs::path& file, std::int64_t offset, const std::string& bytes) {
   std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
