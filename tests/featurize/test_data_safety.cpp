@@ -181,24 +181,31 @@ TEST_F(DataSafety, TimesAllZeroAreAcceptedButOtherCorruptionIsNot) {
 // --end it is still an error naming the cut frame.
 TEST_F(DataSafety, FileCutInsideItsLastFrameIsFineWithEndBeforeIt) {
   const auto offsets = test::xtcFrameOffsets(shippedRun(1));
-  const fs::path cut = dir_ / "cut.xtc";
-  writeBytes(cut, bytesOf(shippedRun(1), 0, offsets[30] + (offsets[31] - offsets[30]) / 2));
-  const auto run = activediff(featurizeArgs(cut, dir_ / "ds", "--end 30"));
-  ASSERT_EQ(run.exitCode, 0) << run.output;
   // The oracle reads the same 30 frames from a clean cut.
   const fs::path clean = dir_ / "clean.xtc";
   writeBytes(clean, bytesOf(shippedRun(1), 0, offsets[30]));
-  expectDatasetMatchesMdtraj(dir_ / "ds", clean, 30);
+  // Cut halfway through frame 30, and so early in it that not even its
+  // 4-byte magic number is complete.
+  for (const std::int64_t kept : {(offsets[31] - offsets[30]) / 2, std::int64_t{2}}) {
+    SCOPED_TRACE(std::to_string(kept) + " bytes of frame 30 left");
+    const fs::path cut = dir_ / ("cut" + std::to_string(kept) + ".xtc");
+    writeBytes(cut, bytesOf(shippedRun(1), 0, offsets[30] + kept));
+    const fs::path ds = dir_ / ("ds" + std::to_string(kept));
+    const auto run = activediff(featurizeArgs(cut, ds, "--end 30"));
+    ASSERT_EQ(run.exitCode, 0) << run.output;
+    expectDatasetMatchesMdtraj(ds, clean, 30);
 
-  const auto energy = activediff(energyArgs(cut, dir_ / "e.csv", "--end 30"));
-  ASSERT_EQ(energy.exitCode, 0) << energy.output;
-  EXPECT_EQ(csvRows(dir_ / "e.csv"), 30);
+    const fs::path csv = dir_ / ("e" + std::to_string(kept) + ".csv");
+    const auto energy = activediff(energyArgs(cut, csv, "--end 30"));
+    ASSERT_EQ(energy.exitCode, 0) << energy.output;
+    EXPECT_EQ(csvRows(csv), 30);
 
-  for (const std::string& args : {featurizeArgs(cut, dir_ / "ds2"), energyArgs(cut, dir_ / "e2.csv")}) {
-    const auto whole = activediff(args);
-    EXPECT_NE(whole.exitCode, 0) << whole.output;
-    EXPECT_NE(whole.output.find("frame 30"), std::string::npos) << whole.output;
-    EXPECT_NE(whole.output.find("truncated"), std::string::npos) << whole.output;
+    for (const std::string& args : {featurizeArgs(cut, dir_ / "ds-whole"), energyArgs(cut, dir_ / "e-whole.csv")}) {
+      const auto whole = activediff(args);
+      EXPECT_NE(whole.exitCode, 0) << whole.output;
+      EXPECT_NE(whole.output.find("frame 30"), std::string::npos) << whole.output;
+      EXPECT_NE(whole.output.find("truncated"), std::string::npos) << whole.output;
+    }
   }
 }
 
