@@ -259,3 +259,32 @@ TEST_F(OutputPolicyEndToEnd, EveryRegisteredCommandFollowsThePolicy) {
 
 }  // namespace
 }  // namespace activediff
+
+namespace activediff {
+namespace {
+
+// A new simulate run where a killed one left its working files (.part
+// trajectory and log, checkpoint): they are backed up, never truncated.
+TEST(OutputPolicySimulate, AKilledRunsWorkingFilesAreBackedUpByANewRun) {
+  ScratchDirectory scratch;
+  const fs::path ex = testing::examplesDir() / "ala2";
+  const std::map<std::string, std::string> working = {
+      {"md.part.xtc", "partial trajectory of a killed run\n"},
+      {"md.log.csv.part", "partial log of a killed run\n"},
+      {"md.chk", "checkpoint of a killed run\n"}};
+  for (const auto& [name, text] : working) std::ofstream(scratch / name) << text;
+  const CommandResult r = runActivediff("simulate --system " + (ex / "system.xml").string() + " --pdb " +
+                                        (ex / "ala2.pdb").string() + " -o " + (scratch / "md.xtc").string() +
+                                        " --length 0.0002 --frame-interval 0.1 --equilibrate 0 --no-minimize "
+                                        "--platform Reference");
+  ASSERT_EQ(r.exitCode, 0) << r.output;
+  for (const auto& [name, text] : working) {
+    EXPECT_EQ(readBytes(scratch / ("#" + name + ".1#")), text) << name << ": " << r.output;
+    EXPECT_NE(r.output.find("backed up " + (scratch / name).string()), std::string::npos) << r.output;
+  }
+  EXPECT_TRUE(fs::exists(scratch / "md.xtc"));
+  EXPECT_FALSE(fs::exists(scratch / "md.chk"));  // the new run's own checkpoint, removed when it completes
+}
+
+}  // namespace
+}  // namespace activediff
