@@ -14,7 +14,9 @@ namespace activediff::cli {
 void setCommandLine(int argc, char** argv);
 const std::string& commandLine();
 
-// {"activediff_version", "git", "command", "config": config, "created_utc"}
+// {"activediff_version", "git", "built_against": {openmm, gromacs, libtorch,
+//  eigen}, "inputs": [{"path", "sha256"} or {"path", "files": {...}}] (the
+//  command's declared inputs), "command", "config": config, "created_utc"}
 nlohmann::json provenance(const nlohmann::json& config);
 
 // The document with the output-policy marker added: the running subcommand's
