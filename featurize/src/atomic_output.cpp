@@ -1,7 +1,5 @@
 #include "activediff/featurize/atomic_output.h"
 
-#include <cerrno>
-#include <fstream>
 #include <system_error>
 
 #include "activediff/featurize/error.h"
@@ -33,16 +31,7 @@ void AtomicOutput::commit() {
 
 void writeFileAtomically(const fs::path& path, const std::string& contents) {
   AtomicOutput out(path);
-  {
-    errno = 0;
-    std::ofstream stream(out.temporary(), std::ios::binary | std::ios::trunc);
-    if (!stream) throwWriteError(path, "cannot open for writing");
-    stream << contents;
-    stream.flush();
-    if (!stream) throwWriteError(path, "write failed");
-    stream.close();
-    if (!stream) throwWriteError(path, "write failed");
-  }
+  writeTextFile(out.temporary(), path, contents);
   out.commit();
 }
 

@@ -1,6 +1,5 @@
 #include "activediff/featurize/dataset.h"
 
-#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -103,13 +102,7 @@ DatasetInfo DatasetWriter::commit() {
                    {"source_frame", "source_frame.npy"}};
   meta["periodic_convention"] =
       "periodic features are stored in (-pi, pi]; unwrap each to [cut, cut + 2 pi) before standardizing";
-  {
-    errno = 0;
-    std::ofstream out(output_.temporary() / "meta.json");
-    out << meta.dump(2) << "\n";
-    out.close();
-    if (!out) throwWriteError(directory_ / "meta.json", "cannot write");
-  }
+  writeTextFile(output_.temporary() / "meta.json", directory_ / "meta.json", meta.dump(2) + "\n");
   output_.commit();
   return info_;
 }

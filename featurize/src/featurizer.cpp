@@ -71,10 +71,6 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
   // Progress total: exact for XTC/TRR (their headers are walked anyway),
   // refined as each file is opened.
   std::int64_t total = 0;
-  auto selectedFrames = [&](std::int64_t n) {
-    const std::int64_t end = options.end >= 0 ? std::min(options.end, n) : n;
-    return end > options.begin ? (end - options.begin + options.stride - 1) / options.stride : 0;
-  };
   DatasetInfo info;
   info.featureSet = featureSetName(featurizer.set());
   info.features = featurizer.features();
@@ -111,7 +107,7 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
     readOptions.expectedAtoms = featurizer.atomCount();
     readOptions.warn = warn;
     TrajectoryReader reader(trajectories[f], readOptions);
-    if (reader.framesInFile() >= 0) total += selectedFrames(reader.framesInFile());
+    if (reader.framesInFile() >= 0) total += reader.selectedFrames();
     Frame frame;
     std::int64_t taken = 0;
     while (reader.next(frame)) {

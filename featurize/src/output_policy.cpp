@@ -232,9 +232,7 @@ OutputRequest sessionRequest(OutputShape shape) {
   return request;
 }
 
-void say(const std::string& line) {
-  if (!outputSession().quiet) std::cerr << "activediff: " << line << "\n";
-}
+void say(const std::string& line) { std::cerr << "activediff: " << line << "\n"; }
 
 // rename() that fails with EEXIST instead of replacing an existing path.
 bool renameNoReplace(const fs::path& from, const fs::path& to, std::error_code& ec) {
@@ -259,6 +257,17 @@ void backUp(const fs::path& target, const fs::path& backup) {
     throw Error(target.string(), "cannot back up the existing output to " + backup.string() + ": " + ec.message());
   }
   say("backed up " + target.string() + " to " + backup.string());
+}
+
+// Renames an activediff output that --overwrite replaces to a temporary name
+// of the tool's own beside it; the caller removes it once that is safe.
+fs::path moveAside(const fs::path& target) {
+  const fs::path aside = reserveTemporary(target, OutputShape::Directory);
+  std::error_code ec;
+  fs::remove(aside, ec);  // the reserved, empty directory: the name is what is wanted
+  fs::rename(target, aside, ec);
+  if (ec) throw Error(target.string(), "cannot replace the existing output: " + ec.message());
+  return aside;
 }
 
 }  // namespace
@@ -295,7 +304,8 @@ OutputClaim::OutputClaim(fs::path target, OutputShape shape) : OutputClaim(std::
 OutputClaim::OutputClaim(fs::path target, OutputShape shape, const OutputRequest& request)
     : target_(absoluteNormal(target)), request_(request) {
   request_.shape = shape;
-  planned_ = decideOutput(request_, observeOutput(target_, outputSession().inputs));
+  // Decided now so that a refusal comes before any work; commit() decides again.
+  decideOutput(request_, observeOutput(target_, outputSession().inputs));
   temporary_ = reserveTemporary(target_, shape);
   outputSession().claimed.push_back(target_);
 }
@@ -324,10 +334,7 @@ void OutputClaim::commit() {
       if (request_.shape == OutputShape::Directory) {
         // Move the old activediff output aside, put the new one in place,
         // then remove the old one: the target is never missing its data.
-        const fs::path aside = reserveTemporary(target_, OutputShape::Directory);
-        fs::remove(aside, ec);
-        fs::rename(target_, aside, ec);
-        if (ec) throw Error(target_.string(), "cannot replace the existing output: " + ec.message());
+        const fs::path aside = moveAside(target_);
         fs::rename(temporary_, target_, ec);
         if (ec) {
           std::error_code back;
@@ -387,11 +394,7 @@ OutputDecision claimDirectoryInPlace(const fs::path& directory) {
       backUp(target, decision.backup);
       break;
     case OutputAction::Replace: {
-      const fs::path aside = reserveTemporary(target, OutputShape::Directory);
-      fs::remove(aside, ec);
-      fs::rename(target, aside, ec);
-      if (ec) throw Error(target.string(), "cannot replace the existing output: " + ec.message());
-      fs::remove_all(aside, ec);
+      fs::remove_all(moveAside(target), ec);
       say("replaced " + target.string() + " (--overwrite)");
       break;
     }
@@ -435,15 +438,19 @@ fs::path displayPath(const fs::path& path) {
   return shown;
 }
 
-void writeTemporary(const OutputClaim& claim, const std::string& contents) {
+void writeTextFile(const fs::path& file, const fs::path& shownAs, const std::string& contents) {
   errno = 0;
-  std::ofstream stream(claim.temporary(), std::ios::binary | std::ios::trunc);
-  if (!stream) throwWriteError(claim.target(), "cannot open for writing");
+  std::ofstream stream(file, std::ios::binary | std::ios::trunc);
+  if (!stream) throwWriteError(shownAs, "cannot open for writing");
   stream << contents;
   stream.flush();
-  if (!stream) throwWriteError(claim.target(), "write failed");
+  if (!stream) throwWriteError(shownAs, "write failed");
   stream.close();
-  if (!stream) throwWriteError(claim.target(), "write failed");
+  if (!stream) throwWriteError(shownAs, "write failed");
+}
+
+void writeTemporary(const OutputClaim& claim, const std::string& contents) {
+  writeTextFile(claim.temporary(), claim.target(), contents);
 }
 
 void writeClaimed(OutputClaim& claim, const std::string& contents) {

@@ -467,6 +467,14 @@ const TrajectoryReader::TimeWarning& TrajectoryReader::timeWarning() const { ret
 
 std::int64_t TrajectoryReader::framesInFile() const { return impl_->framesInFile; }
 
+std::int64_t TrajectoryReader::selectedFrames() const {
+  const Options& o = impl_->options;
+  std::int64_t end = o.end;
+  if (impl_->framesInFile >= 0) end = end < 0 ? impl_->framesInFile : std::min(end, impl_->framesInFile);
+  if (end < 0 || end <= o.begin) return 0;
+  return (end - o.begin + o.stride - 1) / o.stride;
+}
+
 bool TrajectoryReader::next(Frame& frame) {
   Impl& m = *impl_;
   if (m.finished) return false;

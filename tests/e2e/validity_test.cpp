@@ -30,6 +30,13 @@ const std::string kPdb = (examplesDir() / "ala2" / "ala2.pdb").string();
 const std::string kSystem = (examplesDir() / "ala2" / "system.xml").string();
 const std::string kXtc = (examplesDir() / "ala2" / "md" / "run1.xtc").string();
 
+// Featurizes the first `frames` frames of the shipped run into `out`.
+testing::CommandResult featurizeShipped(const fs::path& out, const std::string& featureSet, int frames) {
+  return runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features " + featureSet + " --end " +
+                       std::to_string(frames) + " -o " + out.string());
+}
+
+
 nlohmann::json readJson(const fs::path& file) {
   std::ifstream in(file);
   return nlohmann::json::parse(in);
@@ -111,8 +118,7 @@ void replaceFeatures(const fs::path& dataset, const FeatureMatrix& features) {
 TEST(FeatureValidity, RebuildAndEvaluateCountHugeBondsAsInvalidAndWriteNoInfinity) {
   ScratchDirectory dir;
   const fs::path md = dir / "md25";
-  const auto featurize = runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features 25d --end 40 -o " +
-                                       md.string());
+  const auto featurize = featurizeShipped(md, "25d", 40);
   ASSERT_EQ(featurize.exitCode, 0) << featurize.output;
   const fs::path generated = dir / "gen25";
   fs::copy(md, generated);
@@ -146,9 +152,7 @@ TEST(FeatureValidity, RebuildAndEvaluateCountHugeBondsAsInvalidAndWriteNoInfinit
 TEST(PdbOutput, ModelsAreNumberedOneToNAndReadBackByMdtraj) {
   ScratchDirectory dir;
   const fs::path md = dir / "md2";
-  ASSERT_EQ(runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features 2d --end 6 -o " + md.string())
-                .exitCode,
-            0);
+  ASSERT_EQ(featurizeShipped(md, "2d", 6).exitCode, 0);
   const fs::path pdb = dir / "six.pdb";
   const auto rebuild = runActivediff("rebuild --features " + md.string() + " --topology " + kPdb + " -o " +
                                      pdb.string());
@@ -203,9 +207,7 @@ TEST(EnergyProgress, ShowsTheSelectedFrameCountAndNeverMoreThanAHundredPercent) 
 TEST(CommandLineValues, NonsenseValuesOfEnergyRebuildAndEvaluateAreErrors) {
   ScratchDirectory dir;
   const fs::path md = dir / "md2";
-  ASSERT_EQ(runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features 2d --end 20 -o " + md.string())
-                .exitCode,
-            0);
+  ASSERT_EQ(featurizeShipped(md, "2d", 20).exitCode, 0);
   const std::string energy = "energy --system " + kSystem + " -f " + kXtc + " --end 5 -o " + (dir / "e.csv").string();
   const std::string rebuild = "rebuild --features " + md.string() + " --topology " + kPdb + " -o " +
                               (dir / "r.pdb").string();

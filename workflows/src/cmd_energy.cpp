@@ -38,16 +38,6 @@ struct EnergyOptions {
   }
 };
 
-// Frames the selection will yield, for the progress display: from the
-// file's frame count when known without decoding, else from --end; <= 0 when
-// unknown.
-std::int64_t selectedFrameCount(std::int64_t framesInFile, const EnergyOptions& options) {
-  std::int64_t end = options.end;
-  if (framesInFile >= 0) end = end < 0 ? framesInFile : std::min(end, framesInFile);
-  if (end < 0 || end <= options.begin) return 0;
-  return (end - options.begin + options.stride - 1) / options.stride;
-}
-
 void runEnergy(const EnergyOptions& options) {
   if (options.stride <= 0) throw Error("--stride", "must be positive");
   if (options.begin < 0) throw Error("--begin", "must be >= 0 (got " + std::to_string(options.begin) + ")");
@@ -80,7 +70,7 @@ void runEnergy(const EnergyOptions& options) {
   std::vector<double> times;
   std::vector<double> energies;
   Frame frame;
-  ProgressDisplay progress("energy", selectedFrameCount(reader.framesInFile(), options));
+  ProgressDisplay progress("energy", reader.selectedFrames());
   while (reader.next(frame)) {
     frames.push_back(frame.index);
     times.push_back(frame.timePs);

@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
-#include "activediff/featurize/random_seed.h"
 #include "activediff/featurize/npy.h"
 #include "activediff/model/config.h"
 #include "activediff/model/feature_spec.h"
@@ -39,12 +38,7 @@ struct SampleCommand {
   bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
 
   // --seed -1 draws a seed (recorded in the effective config of the outputs).
-  void resolveSeed() {
-    if (!seed) return;
-    randomSeed = *seed == kRandomSeedRequest;
-    seed = activediff::resolveSeed(*seed);
-    if (randomSeed) std::cerr << fmt::format("sample: --seed -1: using random seed {} (sampler.seed)\n", *seed);
-  }
+  void resolveSeed() { randomSeed = resolveSeedOption(seed, "sample", "sampler.seed"); }
 
   std::vector<std::string> overrides() const {
     std::vector<std::string> o;

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/error.h"
-#include "activediff/featurize/random_seed.h"
 #include "activediff/model/config.h"
 #include "activediff/model/trainer.h"
 #include "commands.h"
+#include "option_checks.h"
 #include "progress.h"
 #include "provenance.h"
 
@@ -38,12 +38,7 @@ struct TrainCommand {
   bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
 
   // --seed -1 draws a seed (recorded in the effective config of every output).
-  void resolveSeed() {
-    if (!seed) return;
-    randomSeed = *seed == kRandomSeedRequest;
-    seed = activediff::resolveSeed(*seed);
-    if (randomSeed) std::cerr << fmt::format("train: --seed -1: using random seed {} (training.seed)\n", *seed);
-  }
+  void resolveSeed() { randomSeed = resolveSeedOption(seed, "train", "training.seed"); }
 
   std::vector<std::string> overrides() const {
     std::vector<std::string> o;

@@ -3,8 +3,13 @@
 // (CLI::PositiveNumber prints a range up to 1.8e308 and lets NaN through).
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <iostream>
+#include <optional>
 #include <string>
+
+#include "activediff/featurize/random_seed.h"
 
 namespace activediff::cli {
 
@@ -32,6 +37,18 @@ inline CLI::Validator finitePositive() {
         return "";
       },
       "POSITIVE");
+}
+
+// A --seed option under the one seed policy (random_seed.h): -1 is drawn now,
+// so that the effective config of every output records the seed used, and
+// said on stderr. Returns whether the seed was drawn.
+inline bool resolveSeedOption(std::optional<std::int64_t>& seed, const std::string& command,
+                              const std::string& configKey) {
+  if (!seed) return false;
+  const bool drawn = *seed == kRandomSeedRequest;
+  seed = resolveSeed(*seed);
+  if (drawn) std::cerr << command << ": --seed -1: using random seed " << *seed << " (" << configKey << ")\n";
+  return drawn;
 }
 
 }  // namespace activediff::cli

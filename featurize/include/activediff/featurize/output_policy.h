@@ -93,7 +93,6 @@ struct OutputSession {
   bool resume = false;
   std::vector<std::filesystem::path> inputs;
   std::vector<std::filesystem::path> claimed;  // absolute targets, in claim order
-  bool quiet = false;                          // no "backed up" lines
 };
 OutputSession& outputSession();
 // Adds inputs of the running command (files or directories; empty strings ignored).
@@ -116,7 +115,6 @@ class OutputClaim {
 
   const std::filesystem::path& target() const { return target_; }
   const std::filesystem::path& temporary() const { return temporary_; }
-  OutputAction plannedAction() const { return planned_.action; }
   void commit();
   // Commits another file of the tool's own instead of the reserved
   // temporary (a run that grew its output under a working name, such as
@@ -128,7 +126,6 @@ class OutputClaim {
   std::filesystem::path target_;
   std::filesystem::path temporary_;
   OutputRequest request_;
-  OutputDecision planned_;
   bool committed_ = false;
   bool removeTemporaryOnFailure_ = true;  // false once commitFrom() adopted a working file
 };
@@ -156,6 +153,11 @@ std::filesystem::path reserveTemporary(const std::filesystem::path& target, Outp
 // Whether the file system holding path has no free block left (a write
 // there may have been cut short by libraries that do not report it).
 bool deviceIsFull(const std::filesystem::path& path);
+
+// Writes contents to file (created or truncated), checking the open, the
+// write and the close; an error names shownAs, the name the user knows.
+void writeTextFile(const std::filesystem::path& file, const std::filesystem::path& shownAs,
+                   const std::string& contents);
 
 // Writes text to a claimed path's temporary (write, flush, check); commit
 // separately, so that a multi-file output commits only once every file is

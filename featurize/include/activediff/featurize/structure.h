@@ -109,6 +109,9 @@ class TrajectoryReader {
   // Frames in the file when known without decoding (XTC, TRR: from the
   // header walk, which stops at Options::end), else -1. For progress displays.
   std::int64_t framesInFile() const;
+  // Frames the selection (begin, end, stride) takes: from framesInFile() when
+  // known, else up to Options::end, else 0 (unknown). For progress displays.
+  std::int64_t selectedFrames() const;
   // Time irregularities among the frames read so far.
   const TimeWarning& timeWarning() const;
 
