@@ -21,6 +21,7 @@ LOG="$WORK/log"
 # swap them.
 cp "$BUILD/workflows/activediff" "$WORK/activediff"
 cp "$BUILD/workflows/activediff-torch" "$WORK/activediff-torch"  # the part activediff hands torch commands to
+cp "$BUILD/workflows/activediff-openmm" "$WORK/activediff-openmm"  # the part it hands OpenMM commands to
 cp "$TESTS" "$WORK/featurize_tests"
 export ACTIVEDIFF_FUZZ_BINARY="$WORK/activediff"
 start=$(date +%s)

@@ -15,6 +15,8 @@
 #   --seed N             sampling seed (default 1; -1 draws one, recorded in the outputs)
 #   --energy-samples N   structures scored per side (default 1000)
 #   --trajectories "A B" reference trajectories (default: the shipped examples/ala2/md runs)
+#   --select "ARGS"      frames featurize takes from each trajectory: by time in ps as gmx
+#                        ("-b 100 -e 4000 -dt 2") or by index ("--first-frame 100 --stride 2")
 #   --dry-run            print the activediff command lines instead of running them
 # Needs a built activediff (workflows/setup.sh). Every stage writes JSON with
 # its configuration; the report links the plots. Rerunning into the same --out
@@ -25,7 +27,7 @@ AD="${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}/workflows/activediff"
 EX="$ROOT/examples/ala2"
 OUT="$ROOT/out/pipeline"; FEATURES=2d; PROCESS=active; TAU=""; STEPS=5000; SAMPLES=20000; CONFIG=""
 SAMPLER=""; SAMPLER_STEPS=""; SEED=1; ENERGY_SAMPLES=1000; TRAJECTORIES="$EX/md/run1.xtc $EX/md/run2.xtc"
-DRY_RUN=0
+DRY_RUN=0; SELECT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
@@ -41,7 +43,8 @@ while [ $# -gt 0 ]; do
     --dry-run) DRY_RUN=1; shift ;;
     --energy-samples) ENERGY_SAMPLES="$2"; shift 2 ;;
     --trajectories) TRAJECTORIES="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --select) SELECT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "pipeline.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,7 +84,7 @@ run_quiet() {  # the same, its standard output dropped (featurize prints its JSO
 echo "== featurize ($FEATURES) =="
 # shellcheck disable=SC2086
 run_quiet "$AD" featurize -f $TRAJECTORIES -s "$EX/ala2.pdb" --features "$FEATURES" -o "$OUT/md-$FEATURES" -q \
-  --summary "$OUT/md-$FEATURES.json"
+  --summary "$OUT/md-$FEATURES.json" $SELECT
 echo "== train ($LABEL, $STEPS steps, $(basename "$CONFIG")) =="
 # An earlier run in the same place is backed up by activediff (#name.N#), never deleted.
 run "$AD" train -d "$OUT/md-$FEATURES" -o "$RUN" -c "$CONFIG" "${TRAIN_EXTRA[@]}" --steps "$STEPS" \

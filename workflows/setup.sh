@@ -12,9 +12,9 @@ PACKAGES=(
   libopenmm-dev libopenmm-plugins
   libtorch-dev libopenblas0-pthread
   libeigen3-dev libfmt-dev libgtest-dev googletest libbenchmark-dev
-  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnuplot-nox
-  python3 python3-numpy python3-simtk python3-mdtraj
+  python3 python3-numpy python3-simtk python3-mdtraj python3-torch
 )
 
 missing=()

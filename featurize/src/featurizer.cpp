@@ -6,6 +6,7 @@
 
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/geometry.h"
+#include "activediff/featurize/index_groups.h"
 
 namespace activediff {
 
@@ -104,21 +105,30 @@ FeaturizeSummary featurizeTrajectories(const Featurizer& featurizer, const std::
     readOptions.begin = options.begin;
     readOptions.end = options.end;
     readOptions.stride = options.stride;
-    readOptions.expectedAtoms = featurizer.atomCount();
+    readOptions.beginPs = options.beginPs;
+    readOptions.endPs = options.endPs;
+    readOptions.dtPs = options.dtPs;
+    readOptions.expectedAtoms = options.atoms.empty() ? featurizer.atomCount() : options.systemAtoms;
     readOptions.warn = warn;
     TrajectoryReader reader(trajectories[f], readOptions);
     if (reader.framesInFile() >= 0) total += reader.selectedFrames();
     Frame frame;
+    PositionsNm molecule;
     std::int64_t taken = 0;
     while (reader.next(frame)) {
+      if (!options.atoms.empty()) {  // the index group's atoms only
+        selectRows(frame.positionsNm, options.atoms, molecule);
+        frame.positionsNm.swap(molecule);
+      }
       featurizer.compute(frame, trajectories[f], features.data());
       writer.append(features.data(), frame.timePs, static_cast<std::int64_t>(f), frame.index);
+      if (options.onFrame) options.onFrame(frame.timePs, features.data());
       ++taken;
       if (options.progress && (++done % 4096) == 0 && total > 0) options.progress(done, total);
     }
     if (taken == 0) {
-      throw Error(trajectories[f], "no frames selected (file has fewer frames than --begin " +
-                                       std::to_string(options.begin) + ")");
+      throw Error(trajectories[f], "no frames selected (by --first-frame " + std::to_string(options.begin) +
+                                       ", --last-frame, --stride, -b, -e, -dt)");
     }
     sources.push_back({trajectories[f], taken});
     if (const auto& t = reader.timeWarning(); t.frames > 0) {

@@ -75,6 +75,20 @@ const NameRule* ruleFor(const std::string& name) {
   return nullptr;
 }
 
+bool isPeriodicBox(const Eigen::Matrix3d& boxNm) {
+  return boxNm(0, 0) > 0.0 && boxNm(1, 1) > 0.0 && boxNm(2, 2) > 0.0;
+}
+
+// The minimum image of d in a GROMACS box (rows are box vectors, lower
+// triangular): correct z first, then y, then x, as gmx does for bonded pairs.
+Eigen::RowVector3d minimumImage(Eigen::RowVector3d d, const Eigen::Matrix3d& boxNm) {
+  for (int dim = 2; dim >= 0; --dim) {
+    if (std::abs(d(dim)) <= 0.5 * boxNm(dim, dim)) continue;  // the usual case: already whole
+    d -= std::round(d(dim) / boxNm(dim, dim)) * boxNm.row(dim);
+  }
+  return d;
+}
+
 std::string formatNm(double valueNm) {
   std::ostringstream out;
   out.precision(3);
@@ -167,8 +181,9 @@ std::string atomLabel(const Topology& topology, int atom) {
 }
 
 MoleculeGraph::MoleculeGraph(const Topology& topology, const PositionsNm& referenceNm,
-                             const std::vector<int>& seedAtoms)
+                             const std::vector<int>& seedAtoms, const Eigen::Matrix3d& periodicBoxNm)
     : topology_(&topology) {
+  const bool periodic = isPeriodicBox(periodicBoxNm);
   const int n = static_cast<int>(topology.size());
   neighbours_.assign(n, {});
   std::vector<double> radius(n);
@@ -189,7 +204,9 @@ MoleculeGraph::MoleculeGraph(const Topology& topology, const PositionsNm& refere
       queue.pop_front();
       for (int j = 0; j < n; ++j) {
         if (j == i) continue;
-        const double d = (referenceNm.row(i) - referenceNm.row(j)).norm();
+        Eigen::RowVector3d delta = referenceNm.row(i) - referenceNm.row(j);
+        if (periodic) delta = minimumImage(delta, periodicBoxNm);
+        const double d = delta.norm();
         if (d >= radius[i] + radius[j] + kBondSlackNm) continue;
         if (std::find(neighbours_[i].begin(), neighbours_[i].end(), j) == neighbours_[i].end()) {
           neighbours_[i].push_back(j);
@@ -208,17 +225,12 @@ MoleculeGraph::MoleculeGraph(const Topology& topology, const PositionsNm& refere
 }
 
 void MoleculeGraph::makeWhole(PositionsNm& positionsNm, const Eigen::Matrix3d& boxNm) const {
-  if (boxNm(0, 0) <= 0.0 || boxNm(1, 1) <= 0.0 || boxNm(2, 2) <= 0.0) return;
+  if (!isPeriodicBox(boxNm)) return;
+  // As gmx trjconv -pbc mol: from each root, every atom in breadth-first
+  // order moves to the minimum image of its already placed parent.
   for (const auto& [atom, parent] : treeOrder_) {
     if (parent < 0) continue;
-    Eigen::RowVector3d d = positionsNm.row(atom) - positionsNm.row(parent);
-    // GROMACS boxes are lower triangular (rows are box vectors): correct z
-    // first, then y, then x.
-    for (int dim = 2; dim >= 0; --dim) {
-      if (std::abs(d(dim)) <= 0.5 * boxNm(dim, dim)) continue;  // the usual case: already whole
-      d -= std::round(d(dim) / boxNm(dim, dim)) * boxNm.row(dim);
-    }
-    positionsNm.row(atom) = positionsNm.row(parent) + d;
+    positionsNm.row(atom) = positionsNm.row(parent) + minimumImage(positionsNm.row(atom) - positionsNm.row(parent), boxNm);
   }
 }
 

@@ -21,6 +21,8 @@
 #include "gromacs/trajectory/trajectoryframe.h"
 #include "gromacs/utility/smalloc.h"
 #include "gromacs_log.h"
+#include "dcd.h"
+#include "pdb_writer.h"
 
 namespace activediff {
 
@@ -197,10 +199,10 @@ struct TrajectoryWriter::Impl {
   t_symtab symtab;
   t_atoms atoms;
   bool needsAtoms = false;
-  // libgromacs numbers a PDB model by the frame's step, and writes step 0 as
-  // MODEL 1 too; models are numbered 1..N here instead.
-  bool isPdb = false;
-  std::int64_t pdbModels = 0;
+  // .pdb is written by activediff (pdb_writer.h): libgromacs writes no
+  // elements and no CONECT, and numbers models by step.
+  std::unique_ptr<detail::PdbWriter> pdb;
+  std::unique_ptr<detail::DcdWriter> dcd;  // .dcd: written by activediff (dcd.h)
 };
 
 TrajectoryWriter::TrajectoryWriter(const fs::path& file, Topology topology, Mode mode)
@@ -208,20 +210,24 @@ TrajectoryWriter::TrajectoryWriter(const fs::path& file, Topology topology, Mode
   impl_->file = file;
   impl_->topology = std::move(topology);
   const std::string ext = lowerExtension(file);
-  if (ext != ".xtc" && ext != ".trr" && ext != ".gro" && ext != ".pdb") {
-    throw Error(file.string(), "unsupported trajectory format '" + ext + "' (use .xtc, .trr, .gro or .pdb)");
+  if (ext != ".xtc" && ext != ".trr" && ext != ".gro" && ext != ".pdb" && ext != ".dcd") {
+    throw Error(file.string(), "unsupported trajectory format '" + ext + "' (use .xtc, .trr, .dcd, .gro or .pdb)");
   }
   if (mode == Mode::Append && !fs::exists(file)) {
     throw Error(file.string(), "cannot append: file does not exist");
   }
-  impl_->needsAtoms = (ext == ".gro" || ext == ".pdb");
-  impl_->isPdb = ext == ".pdb";
-  if (impl_->isPdb && mode == Mode::Append) {
-    std::ifstream existing(file);
-    for (std::string line; std::getline(existing, line);) impl_->pdbModels += line.rfind("MODEL", 0) == 0;
-  }
   open_symtab(&impl_->symtab);
   init_t_atoms(&impl_->atoms, 0, FALSE);
+  if (ext == ".pdb") {
+    impl_->pdb = std::make_unique<detail::PdbWriter>(file, impl_->topology, mode == Mode::Append);
+    return;
+  }
+  if (ext == ".dcd") {
+    impl_->dcd = std::make_unique<detail::DcdWriter>(file, static_cast<int>(impl_->topology.size()),
+                                                     mode == Mode::Append);
+    return;
+  }
+  impl_->needsAtoms = ext == ".gro";
   if (impl_->needsAtoms) {
     // Text formats need names: build a t_atoms from our topology.
     const Topology& top = impl_->topology;
@@ -250,18 +256,24 @@ TrajectoryWriter::TrajectoryWriter(const fs::path& file, Topology topology, Mode
 }
 
 TrajectoryWriter::~TrajectoryWriter() {
-  close();
+  try {
+    close();
+  } catch (const Error&) {
+    // a failed PDB close; callers that care call close() themselves
+  }
   done_atom(&impl_->atoms);
   done_symtab(&impl_->symtab);
 }
 
 void TrajectoryWriter::write(const Frame& frame) {
-  if (impl_->status == nullptr) throw Error(impl_->file.string(), "write after close");
+  if (impl_->dcd != nullptr) return impl_->dcd->write(frame);
+  if (impl_->status == nullptr && impl_->pdb == nullptr) throw Error(impl_->file.string(), "write after close");
   const int n = static_cast<int>(frame.positionsNm.rows());
   if (static_cast<std::size_t>(n) != impl_->topology.size()) {
     throw Error(impl_->file.string(), "frame has " + std::to_string(n) + " atoms, topology has " +
                                           std::to_string(impl_->topology.size()));
   }
+  if (impl_->pdb != nullptr) return impl_->pdb->write(frame);
   std::vector<rvec> x(n);
   for (int i = 0; i < n; ++i)
     for (int d = 0; d < 3; ++d) x[i][d] = static_cast<real>(frame.positionsNm(i, d));
@@ -269,7 +281,7 @@ void TrajectoryWriter::write(const Frame& frame) {
   clear_trxframe(&fr, TRUE);
   fr.natoms = n;
   fr.bStep = TRUE;
-  fr.step = impl_->isPdb ? ++impl_->pdbModels : frame.step;
+  fr.step = frame.step;
   fr.bTime = TRUE;
   fr.time = static_cast<real>(frame.timePs);
   fr.bX = TRUE;
@@ -287,6 +299,8 @@ void TrajectoryWriter::write(const Frame& frame) {
 }
 
 void TrajectoryWriter::close() {
+  if (impl_ && impl_->dcd != nullptr) impl_->dcd->close();
+  if (impl_ && impl_->pdb != nullptr) impl_->pdb->close();
   if (impl_ && impl_->status != nullptr) {
     close_trx(impl_->status);
     impl_->status = nullptr;

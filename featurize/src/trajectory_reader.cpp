@@ -33,6 +33,8 @@
 
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/structure.h"
+#include "dcd.h"
+#include "frame_selection.h"
 #include "gromacs/fileio/oenv.h"
 #include "gromacs/fileio/trxio.h"
 #include "gromacs/trajectory/trajectoryframe.h"
@@ -65,6 +67,11 @@ struct DecoderProgress {
 };
 constexpr std::int64_t kEndOfFile = -1;
 constexpr std::int64_t kNoFrames = -2;
+constexpr std::int64_t kEndByTime = -3;  // a frame past Options::endPs: reading stops there
+
+detail::TimeSelection timeSelectionOf(const TrajectoryReader::Options& o) {
+  return detail::TimeSelection(o.beginPs, o.endPs, o.dtPs);
+}
 
 std::string lowerExtension(const fs::path& file) {
   std::string ext = file.extension().string();
@@ -108,6 +115,7 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
     ::_exit(0);
   }
   std::vector<float> xyz;
+  detail::TimeSelection timeSelection = timeSelectionOf(options);
   // Test hook: the decoder crashes like libgromacs on a corrupt frame
   // (SIGSEGV) when it reaches this frame, to test what the parent reports.
   const char* crashAt = std::getenv("ACTIVEDIFF_TEST_DECODER_CRASH_AT_FRAME");
@@ -115,6 +123,14 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
   for (std::int64_t index = 0; ok; ++index) {
     if (index == crashFrame) ::raise(SIGSEGV);
     if (options.end >= 0 && index >= options.end) break;
+    const auto byTime = timeSelection.decide(fr.bTime ? fr.time : 0.0);
+    if (byTime == detail::TimeSelection::Decision::Stop) {
+      FrameRecord stop{};
+      stop.index = kEndByTime;
+      writeAll(out, &stop, sizeof stop);
+      std::fflush(out);
+      ::_exit(0);
+    }
     if (index < skipBelow) {  // a restarted decoder: the parent has these frames already
       progress->decodingFrame.store(index + 1);
       ok = read_next_frame(oenv, status, &fr);
@@ -127,7 +143,7 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c) record.boxNm[3 * r + c] = fr.bBox ? fr.box[r][c] : 0.0f;
     record.natoms = fr.natoms;
-    record.hasPositions = selected(index, options) ? 1 : 0;
+    record.hasPositions = selected(index, options) && byTime == detail::TimeSelection::Decision::Take ? 1 : 0;
     if (!writeAll(out, &record, sizeof record)) ::_exit(4);
     if (record.hasPositions) {
       xyz.resize(3 * static_cast<std::size_t>(fr.natoms));
@@ -155,13 +171,24 @@ bool writeAll(std::FILE* out, const void* data, std::size_t bytes) {
 // sound frames before it counted): the lock-step walk throws it when reading
 // reaches it, so that corrupt coordinates in an earlier frame are reported
 // first and the error names the first damaged frame (issue 9 fuzzing).
+// With a time selection the walk also stops at the first frame past -e (as
+// reading does), and counts the frames the selection takes (selectedCount).
 template <class Walker, class Header>
-std::int64_t countFrames(const fs::path& file, std::int64_t end, bool& damaged) {
+std::int64_t countFrames(const fs::path& file, const TrajectoryReader::Options& options, bool& damaged,
+                         std::int64_t& selectedCount) {
+  const std::int64_t end = options.end;
+  detail::TimeSelection timeSelection = timeSelectionOf(options);
   Walker walker(file);
   Header header;
   std::int64_t count = 0;
+  selectedCount = 0;
   try {
-    while ((end < 0 || count < end) && walker.next(header)) ++count;
+    while ((end < 0 || count < end) && walker.next(header)) {
+      const auto byTime = timeSelection.decide(header.timePs);
+      if (byTime == detail::TimeSelection::Decision::Stop) break;
+      if (byTime == detail::TimeSelection::Decision::Take && selected(count, options)) ++selectedCount;
+      ++count;
+    }
   } catch (const Error&) {
     if (count == 0) throw;
     damaged = true;
@@ -178,6 +205,7 @@ struct TrajectoryReader::Impl {
   bool hasTime = false;  // formats that always store a time (xtc, trr)
   std::unique_ptr<detail::XtcHeaderWalker> xtcWalker;
   std::unique_ptr<detail::TrrHeaderWalker> trrWalker;
+  std::unique_ptr<detail::DcdReader> dcd;  // DCD: read here, no decoder process
   detail::XtcFrameHeader currentXtc;  // header of the frame being checked
   pid_t child = -1;
   std::FILE* pipe = nullptr;
@@ -189,6 +217,9 @@ struct TrajectoryReader::Impl {
   double previousTimePs = 0.0;
   TrajectoryReader::TimeWarning timeWarning;
   bool finished = false;
+  bool stoppedByTime = false;       // the decoder met a frame past Options::endPs
+  std::int64_t selectedInWalk = -1;  // frames the selection takes, from the header walk
+  detail::TimeSelection dcdTimeSelection;  // DCD is read here: the time selection's state
   std::vector<float> xyz;
 
   [[noreturn]] void fail(const std::string& problem) { throw Error(file.string(), problem); }
@@ -220,6 +251,7 @@ struct TrajectoryReader::Impl {
   bool restartAfterCrash();
   std::string deathMessage(std::int64_t& frame);  // reaps the decoder; frame: where it died
   bool readRecord(FrameRecord& record);
+  bool nextDcd(Frame& frame);
   void checkAgainstHeader(const FrameRecord& record);
   void checkPositions(const FrameRecord& record);
   void noteTimeNotIncreasing(std::int64_t index, double timePs);
@@ -294,6 +326,12 @@ bool TrajectoryReader::Impl::readRecord(FrameRecord& record) {
   if (record.index == kNoFrames) {
     fail(std::string("no frames could be read") +
          (expectedIndex == 0 ? " (empty or not a trajectory)" : ""));
+  }
+  if (record.index == kEndByTime) {
+    // Past -e: a crash of the first decoder further on does not matter, as
+    // a cut frame past --last-frame does not.
+    stoppedByTime = true;
+    return false;
   }
   if (record.index == kEndOfFile) {
     // The restarted decoder stopped before the frame that killed the first.
@@ -380,26 +418,47 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
   Impl& m = *impl_;
   m.file = file;
   m.options = options;
-  if (options.begin < 0) m.fail("--begin must be >= 0");
+  if (options.begin < 0) m.fail("--first-frame must be >= 0");
   if (options.stride < 1) m.fail("--stride must be >= 1");
-  if (options.end >= 0 && options.end < options.begin) m.fail("--end must not be before --begin");
+  if (options.end >= 0 && options.end < options.begin) m.fail("--last-frame must not be before --first-frame");
+  if (!std::isnan(options.dtPs) && !(options.dtPs > 0.0)) m.fail("-dt must be > 0 ps");
+  if (!std::isnan(options.beginPs) && !std::isnan(options.endPs) && options.endPs < options.beginPs)
+    m.fail("-e must not be before -b");
+  m.dcdTimeSelection = timeSelectionOf(options);
   const std::string ext = lowerExtension(file);
-  if (ext != ".xtc" && ext != ".trr" && ext != ".gro" && ext != ".pdb") {
-    m.fail("unsupported trajectory format '" + ext + "' (use .xtc, .trr, .gro or .pdb)");
+  if (ext != ".xtc" && ext != ".trr" && ext != ".gro" && ext != ".pdb" && ext != ".dcd") {
+    m.fail("unsupported trajectory format '" + ext + "' (use .xtc, .trr, .dcd, .gro or .pdb)");
   }
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) m.fail("cannot open (missing or not a regular file)");
   if (fs::file_size(file, ec) == 0) m.fail("file is empty (no frames)");
   m.isXtc = ext == ".xtc";
   m.hasTime = ext == ".xtc" || ext == ".trr";
+  if (ext == ".dcd") {
+    // Read by activediff itself (dcd.h): fixed-size frames, so the header
+    // and the file size give the frame count; a cut last frame is reported
+    // when reading reaches it.
+    m.dcd = std::make_unique<detail::DcdReader>(file);
+    const detail::DcdHeader& header = m.dcd->header();
+    const bool damaged = header.trailingBytes != 0 && (options.end < 0 || options.end > header.completeFrames);
+    m.framesInFile = damaged ? -1 : options.end >= 0 ? std::min(options.end, header.completeFrames) : header.completeFrames;
+    if (!m.dcd->headerWarning().empty()) {
+      if (options.warn) {
+        options.warn(m.dcd->headerWarning());
+      } else {
+        std::fprintf(stderr, "warning: %s\n", m.dcd->headerWarning().c_str());
+      }
+    }
+    return;
+  }
   // Walk the file's structure before decoding anything (frame counts for
   // progress, and libgromacs must not meet a bad header).
   bool damaged = false;
   if (m.isXtc) {
-    m.framesInFile = countFrames<detail::XtcHeaderWalker, detail::XtcFrameHeader>(file, options.end, damaged);
+    m.framesInFile = countFrames<detail::XtcHeaderWalker, detail::XtcFrameHeader>(file, options, damaged, m.selectedInWalk);
     m.xtcWalker = std::make_unique<detail::XtcHeaderWalker>(file);
   } else if (ext == ".trr") {
-    m.framesInFile = countFrames<detail::TrrHeaderWalker, detail::TrrFrameHeader>(file, options.end, damaged);
+    m.framesInFile = countFrames<detail::TrrHeaderWalker, detail::TrrFrameHeader>(file, options, damaged, m.selectedInWalk);
     m.trrWalker = std::make_unique<detail::TrrHeaderWalker>(file);
   }
   // libgromacs never sees a frame whose header failed the walk (it trusts the
@@ -408,6 +467,7 @@ TrajectoryReader::TrajectoryReader(const fs::path& file, Options options) : impl
   if (damaged) {
     m.childOptions.end = m.framesInFile;
     m.framesInFile = -1;  // unknown: the file is damaged there
+    m.selectedInWalk = -1;
   }
 
   void* shared = ::mmap(nullptr, sizeof(DecoderProgress), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -469,28 +529,62 @@ std::int64_t TrajectoryReader::framesInFile() const { return impl_->framesInFile
 
 std::int64_t TrajectoryReader::selectedFrames() const {
   const Options& o = impl_->options;
+  if (timeSelectionOf(o).active()) return impl_->framesInFile >= 0 ? std::max<std::int64_t>(impl_->selectedInWalk, 0) : 0;
   std::int64_t end = o.end;
   if (impl_->framesInFile >= 0) end = end < 0 ? impl_->framesInFile : std::min(end, impl_->framesInFile);
   if (end < 0 || end <= o.begin) return 0;
   return (end - o.begin + o.stride - 1) / o.stride;
 }
 
+bool TrajectoryReader::Impl::nextDcd(Frame& out) {
+  while (!(options.end >= 0 && expectedIndex >= options.end)) {
+    const bool byIndex = selected(expectedIndex, options);
+    detail::DcdFrame dcdFrame;
+    if (!dcd->next(dcdFrame, byIndex ? &out.positionsNm : nullptr)) break;
+    const auto byTime = dcdTimeSelection.decide(dcdFrame.timePs);
+    if (byTime == detail::TimeSelection::Decision::Stop) break;  // past -e
+    const bool wanted = byIndex && byTime == detail::TimeSelection::Decision::Take;
+    // The checks every format gets (atom count, time, box).
+    FrameRecord record{};
+    record.index = dcdFrame.index;
+    record.step = dcdFrame.step;
+    record.timePs = dcdFrame.timePs;
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) record.boxNm[3 * r + c] = static_cast<float>(dcdFrame.boxNm(r, c));
+    record.natoms = dcd->header().natoms;
+    record.hasPositions = wanted ? 1 : 0;
+    checkAgainstHeader(record);
+    ++expectedIndex;
+    if (wanted) {
+      out.index = dcdFrame.index;
+      out.step = dcdFrame.step;
+      out.timePs = dcdFrame.timePs;
+      out.boxNm = dcdFrame.boxNm;
+      return true;
+    }
+  }
+  finished = true;
+  if (expectedIndex == 0) fail("no frames in the trajectory");
+  return false;
+}
+
 bool TrajectoryReader::next(Frame& frame) {
   Impl& m = *impl_;
   if (m.finished) return false;
+  if (m.dcd) return m.nextDcd(frame);
   FrameRecord record;
   while (true) {
     if (!m.readRecord(record)) {
       m.finished = true;
       // Reaching the requested end early is fine; otherwise the header walk
       // must agree that the file ended here.
-      if (m.xtcWalker && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
+      if (m.xtcWalker && !m.stoppedByTime && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
         detail::XtcFrameHeader header;
         if (m.xtcWalker->next(header)) {
           m.failFrame(m.expectedIndex, "libgromacs stopped reading here although the file continues (corrupt frame)");
         }
       }
-      if (m.trrWalker && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
+      if (m.trrWalker && !m.stoppedByTime && !(m.options.end >= 0 && m.expectedIndex >= m.options.end)) {
         detail::TrrFrameHeader header;
         if (m.trrWalker->next(header)) {
           m.failFrame(m.expectedIndex, "libgromacs stopped reading here although the file continues (corrupt frame)");

@@ -21,22 +21,6 @@ constexpr int kRestraintGroup = 31;
 constexpr int kForceFieldGroups = ~(1 << kRestraintGroup);
 }  // namespace
 
-Relax relaxFromName(const std::string& name) {
-  if (name == "none") return Relax::None;
-  if (name == "hydrogens") return Relax::Hydrogens;
-  if (name == "phi-psi") return Relax::PhiPsiRestrained;
-  throw Error("--relax", "unknown relaxation '" + name + "' (none, hydrogens, phi-psi)");
-}
-
-std::string relaxName(Relax relax) {
-  switch (relax) {
-    case Relax::None: return "none";
-    case Relax::Hydrogens: return "hydrogens";
-    case Relax::PhiPsiRestrained: return "phi-psi";
-  }
-  return "?";
-}
-
 struct StructureScorer::Worker {
   std::unique_ptr<OpenMM::System> system;
   std::unique_ptr<OpenMM::VerletIntegrator> integrator;

@@ -75,7 +75,7 @@ TEST_F(FullDevice, EnergyFailsCleanly) {
   // not be left standing without its JSON.
   fill(16 * 1024);
   const CommandResult r = runActivediff("energy --system " + (kExamples / "system.xml").string() + " -f " +
-                                        (kExamples / "md" / "run1.xtc").string() + " --end 300 -o " +
+                                        (kExamples / "md" / "run1.xtc").string() + " --last-frame 299 -o " +
                                         (mountPoint_ / "e.csv").string());
   expectSaysDeviceFull(r, "energy");
   expectNothingLeftBehind("energy");
@@ -85,7 +85,7 @@ TEST_F(FullDevice, RebuildFailsCleanly) {
   // Features to rebuild, written off the small device.
   const fs::path features = scratch_ / "md2d";
   ASSERT_EQ(runActivediff("featurize -f " + (kExamples / "md" / "run1.xtc").string() + " -s " +
-                          (kExamples / "ala2.pdb").string() + " --features 2d -q --end 200 -o " + features.string())
+                          (kExamples / "ala2.pdb").string() + " --features 2d -q --last-frame 199 -o " + features.string())
                 .exitCode,
             0);
   fill(8 * 1024);  // 200 PDB models of 22 atoms need ~400 KB

@@ -77,9 +77,9 @@ const std::map<std::string, Recipe>& recipes() {
        {Shape::File, "md.xtc",
         "simulate --system {IN}/system.xml --pdb {IN}/ala2.pdb -o {OUT} --length 0.0004 --frame-interval 0.1 "
         "--equilibrate 0 --no-minimize --platform Reference --seed 3"}},
-      {"energy", {Shape::File, "e.csv", "energy --system {IN}/system.xml -f {IN}/run.xtc --end 5 -o {OUT}"}},
+      {"energy", {Shape::File, "e.csv", "energy --system {IN}/system.xml -f {IN}/run.xtc --last-frame 4 -o {OUT}"}},
       {"featurize",
-       {Shape::Directory, "ds", "featurize -f {IN}/run.xtc -s {IN}/ala2.pdb --features 2d --end 40 -q -o {OUT}"}},
+       {Shape::Directory, "ds", "featurize -f {IN}/run.xtc -s {IN}/ala2.pdb --features 2d --last-frame 39 -q -o {OUT}"}},
       {"train",
        {Shape::Directory, "model",
         "train -d {IN}/md2d -o {OUT} -c " + (testing::examplesDir() / "configs" / "2d-active.toml").string() +
@@ -88,6 +88,7 @@ const std::map<std::string, Recipe>& recipes() {
       {"sample", {Shape::Directory, "gen", "sample -m {IN}/model -o {OUT} -n 40 --steps 4"}},
       {"rebuild", {Shape::File, "rb.pdb", "rebuild --features {IN}/md2d --topology {IN}/ala2.pdb --limit 2 -o {OUT}"}},
       {"evaluate", {Shape::Directory, "report", "evaluate --reference {IN}/md2d --generated {IN}/gen -o {OUT}"}},
+      {"export", {Shape::File, "m.pt", "export -c {IN}/model -o {OUT}"}},
   };
   return table;
 }

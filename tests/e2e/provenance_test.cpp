@@ -40,12 +40,12 @@ TEST(Provenance, InputsCarryTheirSha256AndTheBuildRecordsLibraryVersions) {
   const fs::path ex = testing::examplesDir() / "ala2";
   const fs::path xtc = ex / "md" / "run1.xtc";
   const fs::path pdb = ex / "ala2.pdb";
-  ASSERT_EQ(runActivediff("featurize -f " + xtc.string() + " -s " + pdb.string() + " --end 50 -q -o " +
+  ASSERT_EQ(runActivediff("featurize -f " + xtc.string() + " -s " + pdb.string() + " --last-frame 49 -q -o " +
                           (scratch / "ds").string() + " --summary " + (scratch / "ds.json").string())
                 .exitCode,
             0);
   ASSERT_EQ(runActivediff("energy --system " + (ex / "system.xml").string() + " -f " + xtc.string() +
-                          " --end 5 -o " + (scratch / "e.csv").string())
+                          " --last-frame 4 -o " + (scratch / "e.csv").string())
                 .exitCode,
             0);
   const auto read = [](const fs::path& file) { return nlohmann::json::parse(std::ifstream(file)); };

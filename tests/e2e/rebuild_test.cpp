@@ -96,7 +96,7 @@ TEST(Rebuild, HydrogenRelaxationMovesHeavyAtomsByLessThanAHundredthNm) {
 TEST(RebuildCli, EnergiesOfRebuiltMdFramesAreFiniteAndEqualActivediffEnergy) {
   ScratchDirectory dir;
   const auto dataset = (dir / "md25").string();
-  ASSERT_EQ(runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features 25d --end 300 -o " + dataset).exitCode, 0);
+  ASSERT_EQ(runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features 25d --last-frame 299 -o " + dataset).exitCode, 0);
   const auto structures = (dir / "rebuilt.trr").string();
   const auto rebuilt = runActivediff("rebuild --features " + dataset + " --topology " + kPdb + " -o " + structures +
                                      " --system " + kSystem + " --relax hydrogens --platform CPU");

@@ -32,8 +32,8 @@ const std::string kXtc = (examplesDir() / "ala2" / "md" / "run1.xtc").string();
 
 // Featurizes the first `frames` frames of the shipped run into `out`.
 testing::CommandResult featurizeShipped(const fs::path& out, const std::string& featureSet, int frames) {
-  return runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features " + featureSet + " --end " +
-                       std::to_string(frames) + " -o " + out.string());
+  return runActivediff("featurize -q -f " + kXtc + " -s " + kPdb + " --features " + featureSet + " --last-frame " +
+                       std::to_string(frames - 1) + " -o " + out.string());
 }
 
 
@@ -179,12 +179,12 @@ TEST(PdbOutput, ModelsAreNumberedOneToNAndReadBackByMdtraj) {
   EXPECT_EQ(n, 6);
 }
 
-// energy used to pass a total of 0 (-> 1) without --end: "100000.0% 1000/1".
+// energy used to pass a total of 0 (-> 1) without --end (now --last-frame): "100000.0% 1000/1".
 TEST(EnergyProgress, ShowsTheSelectedFrameCountAndNeverMoreThanAHundredPercent) {
   ScratchDirectory dir;
   const fs::path csv = dir / "e.csv";
   const auto energy = runActivediff("energy --system " + kSystem + " -f " + kXtc + " -o " + csv.string() +
-                                    " --begin 10 --stride 4 --platform CPU");
+                                    " --first-frame 10 --stride 4 --platform CPU");
   ASSERT_EQ(energy.exitCode, 0) << energy.output;
   // The selection of run1.xtc's 5000 frames: ceil((5000 - 10) / 4) = 1248,
   // which is also the table's length.
@@ -208,7 +208,7 @@ TEST(CommandLineValues, NonsenseValuesOfEnergyRebuildAndEvaluateAreErrors) {
   ScratchDirectory dir;
   const fs::path md = dir / "md2";
   ASSERT_EQ(featurizeShipped(md, "2d", 20).exitCode, 0);
-  const std::string energy = "energy --system " + kSystem + " -f " + kXtc + " --end 5 -o " + (dir / "e.csv").string();
+  const std::string energy = "energy --system " + kSystem + " -f " + kXtc + " --last-frame 4 -o " + (dir / "e.csv").string();
   const std::string rebuild = "rebuild --features " + md.string() + " --topology " + kPdb + " -o " +
                               (dir / "r.pdb").string();
   const std::string evaluate = "evaluate --reference " + md.string() + " --generated " + md.string() + " -o " +

@@ -33,7 +33,7 @@ TEST(CliFeaturize, TwoTrajectoriesInto2dAnd25dDatasets) {
   for (const char* set : {"2d", "25d"}) {
     const fs::path out = dir / (std::string("data") + set);
     const auto run = test::runCommand(featurize(quote(a) + " " + quote(b) + " -s " + quote(test::ala2Pdb()) +
-                                                " -o " + quote(out) + " --features " + set + " --begin 2 --stride 3 --summary " +
+                                                " -o " + quote(out) + " --features " + set + " --first-frame 2 --stride 3 --summary " +
                                                 quote(dir / "summary.json")));
     ASSERT_EQ(run.exitCode, 0) << run.output;
     EXPECT_NE(run.output.find("\"activediff_version\""), std::string::npos) << run.output;
@@ -56,7 +56,7 @@ TEST(CliFeaturize, TwoTrajectoriesInto2dAnd25dDatasets) {
 TEST(CliFeaturize, HelpDescribesTheCommand) {
   const auto run = test::runCommand(featurize("--help"));
   EXPECT_EQ(run.exitCode, 0);
-  for (const char* word : {"--features", "--begin", "--end", "--stride", "--topology", "numpy"})
+  for (const char* word : {"--features", "--first-frame", "--last-frame", "--stride", "-b", "-e", "--dt", "--index", "--group", "--xvg", "--topology", "numpy"})
     EXPECT_NE(run.output.find(word), std::string::npos) << word;
 }
 
@@ -159,7 +159,7 @@ TEST_F(CliBadInput, EmptyTrajectory) {
   const fs::path empty = input("empty.xtc");
   std::ofstream(empty).close();
   expectFailure({"empty", empty, pdb_, "2d", "", empty.string(), "empty"});
-  expectFailure({"nothing selected", good_, pdb_, "2d", "--begin 50", good_.string(), "no frames"});
+  expectFailure({"nothing selected", good_, pdb_, "2d", "--first-frame 50", good_.string(), "no frames"});
 }
 
 }  // namespace

@@ -177,8 +177,8 @@ TEST_F(DataSafety, TimesAllZeroAreAcceptedButOtherCorruptionIsNot) {
 }
 
 // 3b: a file cut inside its last frame (a run still being written) is fine
-// when --end stops before that frame, in featurize and energy alike; without
-// --end it is still an error naming the cut frame.
+// when --last-frame stops before that frame, in featurize and energy alike; without
+// --last-frame it is still an error naming the cut frame.
 TEST_F(DataSafety, FileCutInsideItsLastFrameIsFineWithEndBeforeIt) {
   const auto offsets = test::xtcFrameOffsets(shippedRun(1));
   // The oracle reads the same 30 frames from a clean cut.
@@ -191,12 +191,12 @@ TEST_F(DataSafety, FileCutInsideItsLastFrameIsFineWithEndBeforeIt) {
     const fs::path cut = dir_ / ("cut" + std::to_string(kept) + ".xtc");
     writeBytes(cut, bytesOf(shippedRun(1), 0, offsets[30] + kept));
     const fs::path ds = dir_ / ("ds" + std::to_string(kept));
-    const auto run = activediff(featurizeArgs(cut, ds, "--end 30"));
+    const auto run = activediff(featurizeArgs(cut, ds, "--last-frame 29"));
     ASSERT_EQ(run.exitCode, 0) << run.output;
     expectDatasetMatchesMdtraj(ds, clean, 30);
 
     const fs::path csv = dir_ / ("e" + std::to_string(kept) + ".csv");
-    const auto energy = activediff(energyArgs(cut, csv, "--end 30"));
+    const auto energy = activediff(energyArgs(cut, csv, "--last-frame 29"));
     ASSERT_EQ(energy.exitCode, 0) << energy.output;
     EXPECT_EQ(csvRows(csv), 30);
 

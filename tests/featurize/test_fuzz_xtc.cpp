@@ -14,7 +14,7 @@
 //     first damaged one, and no output is left. Damage no reader can detect
 //     (a low bit of a coordinate) may precede the damage an error reports;
 //     naming a later frame J is accepted only if the same command with
-//     `--end J` then succeeds and its frames equal MDTraj's;
+//     `--last-frame J-1` then succeeds and its frames equal MDTraj's;
 //   - nothing but the outputs of successful runs is left in the directory.
 // The benchmark on full-length files (bench/fuzz_xtc.sh) runs this same test
 // with ACTIVEDIFF_FUZZ_FRAMES=0 (whole file), _COUNT, _SEED, _JOBS, _BINARY.
@@ -313,7 +313,7 @@ TEST(CorruptXtcFuzz, FeaturizeAndEnergyNeverCrashHangOrDecodeSilentlyWrong) {
   for (const PrefixCheck& p : prefixChecks) {
     const fs::path file = dir / cases[p.caseIndex].name;
     prefixLines.push_back(commandLine(*p.command, file, ".prefix" + p.command->outputSuffix,
-                                      " --end " + std::to_string(p.namedFrame)));
+                                      " --last-frame " + std::to_string(p.namedFrame - 1)));
   }
   const std::vector<testing::CommandResult> prefixRuns = runInParallel(prefixLines, jobs);
   for (std::size_t j = 0; j < prefixChecks.size(); ++j) {
@@ -323,7 +323,7 @@ TEST(CorruptXtcFuzz, FeaturizeAndEnergyNeverCrashHangOrDecodeSilentlyWrong) {
     const std::string why = "names frame " + std::to_string(p.namedFrame) + ", after the first damaged one; ";
     if (prefixRuns[j].exitCode != 0) {
       tally.failure(name, "a frame at or before the first damaged one is named", c,
-                    why + "--end " + std::to_string(p.namedFrame) + " fails too: " + prefixRuns[j].output);
+                    why + "--last-frame " + std::to_string(p.namedFrame - 1) + " fails too: " + prefixRuns[j].output);
       continue;
     }
     const fs::path output = (dir / c.name).string() + ".prefix" + p.command->outputSuffix;

@@ -111,21 +111,24 @@ TEST(ZMatrix, RebuildOfFeaturizeIsExactOnEveryFrame) {
   hydrogens.place(rebuilt);
   ASSERT_TRUE(rebuilt.allFinite());
 
-  std::vector<int> heavy, amideH = {7};
+  std::vector<int> heavy;
+  const std::optional<int> amideH = ala2.topology.find(1, "H");  // ALA's N-H
+  ASSERT_TRUE(amideH.has_value());
   for (int i = 0; i < 22; ++i)
     if (!isHydrogen(ala2.topology.atoms[i])) heavy.push_back(i);
   ASSERT_EQ(heavy.size(), 10u);
   const FeatureMatrix again = z.featurize(rebuilt);
-  double worstHeavy = 0, worstFeature = 0, worstH = 0;
+  double worstHeavy = 0, worstFeature = 0, worstH = 0, sumSquaredH = 0;
   for (std::size_t s = 0; s < frames.size(); ++s) {
     const PositionsNm structure = Eigen::Map<const PositionsNm>(rebuilt.row(s).data(), 22, 3);
     worstHeavy = std::max(worstHeavy, superposedRmsdNm(frames[s].positionsNm, structure, heavy));
-    std::vector<int> heavyAndH = heavy;
-    heavyAndH.push_back(7);
     // The amide H has one feature (its torsion); its bond and angle are held
-    // at force-field equilibrium, so it moves by the MD fluctuation of the
-    // C-N-H angle, no more.
-    worstH = std::max(worstH, superposedRmsdNm(frames[s].positionsNm, structure, heavyAndH));
+    // at force-field equilibrium (issue 13's decision), so after fitting the
+    // heavy atoms it sits off MD's by the MD fluctuation of the C-N-H angle.
+    const PositionsNm fitted = superposeOnto(frames[s].positionsNm, structure, heavy);
+    const double hDeviation = (fitted.row(*amideH) - frames[s].positionsNm.row(*amideH)).norm();
+    worstH = std::max(worstH, hDeviation);
+    sumSquaredH += hDeviation * hDeviation;
     for (int k = 0; k < 25; ++k) {
       const double d = z.features()[k].periodic ? wrapToPiRad(again(s, k) - features(s, k)) : again(s, k) - features(s, k);
       worstFeature = std::max(worstFeature, std::abs(d));
@@ -134,10 +137,16 @@ TEST(ZMatrix, RebuildOfFeaturizeIsExactOnEveryFrame) {
   char text[64];
   std::snprintf(text, sizeof text, "%.3e", worstHeavy);
   RecordProperty("worst_heavy_rmsd_nm", text);
-  RecordProperty("worst_heavy_plus_amide_h_rmsd_nm", std::to_string(worstH));
+  RecordProperty("worst_amide_h_deviation_nm", std::to_string(worstH));
+  std::printf("amide H deviation: rms %.4f nm, worst %.4f nm over %zu frames\n",
+              std::sqrt(sumSquaredH / frames.size()), worstH, frames.size());
   EXPECT_LT(worstHeavy, 1e-4);
   EXPECT_LT(worstFeature, 1e-6);
-  EXPECT_LT(worstH, 0.01);
+  // H(N) within 0.01 nm (issue 13's amended acceptance) as the RMS over the
+  // frames: measured 0.0064 nm. Single frames reach 0.023 nm, where MD's C-N-H
+  // angle is furthest from equilibrium; bound those too.
+  EXPECT_LT(std::sqrt(sumSquaredH / frames.size()), 0.01);
+  EXPECT_LT(worstH, 0.03);
 }
 
 TEST(Hydrogens, StandardGeometryGivesChemicallySaneHydrogens) {

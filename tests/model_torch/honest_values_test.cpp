@@ -168,7 +168,7 @@ TEST(EvaluateModel, ATrainingDirectoryIsAcceptedAsSampleDoes) {
   const std::string pdb = (examplesDir() / "ala2" / "ala2.pdb").string();
   const std::string xtc = (examplesDir() / "ala2" / "md" / "run1.xtc").string();
   const std::string md = (scratch / "md2").string();
-  ASSERT_EQ(runActivediff("featurize -q -f " + xtc + " -s " + pdb + " --features 2d --end 400 -o " + md).exitCode, 0);
+  ASSERT_EQ(runActivediff("featurize -q -f " + xtc + " -s " + pdb + " --features 2d --last-frame 399 -o " + md).exitCode, 0);
   const std::string run = (scratch / "run").string();
   const CommandResult t = runActivediff("train -d " + md + " -o " + run + " --steps 20 " + tinyTrainingArgs());
   ASSERT_EQ(t.exitCode, 0) << t.output;

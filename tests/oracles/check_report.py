@@ -67,6 +67,31 @@ close("floor_js_nats", report["ramachandran"]["floor_js_nats"],
 for side, x in (("reference", xr), ("generated", xg[valid])):
     for state, fraction in states(x[:, i], x[:, j]).items():
         close("%s %s" % (side, state), report["states"][side]["states"][state]["fraction"], fraction, 1e-12)
+# Histogram grids and bin edges (users replot from them), recomputed with
+# numpy.histogram2d / numpy.histogram, and the 1D free-energy profiles.
+wrap = lambda a: (np.degrees(a) + 180.0) % 360.0 - 180.0
+edges = np.linspace(-180.0, 180.0, 37)
+hist_json = report["histograms"]
+for key in ("phi_edges_deg", "psi_edges_deg"):
+    if not np.allclose(hist_json["phi_psi"][key], edges, rtol=0, atol=1e-12):
+        errors.append("histograms.phi_psi.%s: not the 37 edges of 10-degree bins on [-180, 180]" % key)
+kt = 0.00831446261815324 * report["free_energy_profiles"]["temperature_k"]
+close("kt_kj_mol", report["free_energy_profiles"]["kt_kj_mol"], kt, 1e-12)
+for side, x in (("reference", xr), ("generated", xg[valid])):
+    h2 = np.histogram2d(wrap(x[:, i]), wrap(x[:, j]), bins=[edges, edges])[0]
+    if not np.array_equal(np.array(hist_json["phi_psi"][side], dtype=float), h2):
+        errors.append("histograms.phi_psi.%s differs from numpy.histogram2d" % side)
+    for name, k in (("phi", i), ("psi", j)):
+        if not np.allclose(hist_json[name]["edges_deg"], edges, rtol=0, atol=1e-12):
+            errors.append("histograms.%s.edges_deg are not the 10-degree edges" % name)
+        h1 = np.histogram(wrap(x[:, k]), bins=edges)[0].astype(float)
+        if not np.array_equal(np.array(hist_json[name][side], dtype=float), h1):
+            errors.append("histograms.%s.%s differs from numpy.histogram" % (name, side))
+        with np.errstate(divide="ignore"):
+            f = -kt * np.log(h1 / h1.max())
+        ours = np.array([np.inf if v is None else v for v in report["free_energy_profiles"][name][side]])
+        if not np.allclose(ours, f, rtol=0, atol=1e-9):
+            errors.append("free_energy_profiles.%s.%s differs from -kT ln(p/p_max)" % (name, side))
 close("valid", report["validity"]["valid"], int(valid.sum()), 0)
 close("non_finite", report["validity"]["non_finite"], int((~finite).sum()), 0)
 print("\n".join(errors) if errors else "OK")

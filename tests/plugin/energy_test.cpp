@@ -23,7 +23,7 @@ TEST(EnergyCli, AgreesWithOpenMMPythonOnShippedFrames) {
   const auto csv = dir / "e.csv";
   const int frames = 150;
   const auto ours = runActivediff("energy --system " + system.string() + " -f " + xtc.string() + " -o " +
-                                  csv.string() + " --end " + std::to_string(frames));
+                                  csv.string() + " --last-frame " + std::to_string(frames - 1));
   ASSERT_EQ(ours.exitCode, 0) << ours.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "e.json"));
 

@@ -25,11 +25,15 @@ CommandResult runCommand(const std::string& commandLine) {
   return result;
 }
 
+std::string activediffBinary() {
+  const char* other = std::getenv("ACTIVEDIFF_TEST_BINARY");
+  return other != nullptr && *other ? other : ACTIVEDIFF_BINARY;
+}
+
 CommandResult runActivediff(const std::string& arguments) {
   // ACTIVEDIFF_TEST_BINARY runs the suites against another build (for
   // showing that a new test fails on an older program).
-  const char* other = std::getenv("ACTIVEDIFF_TEST_BINARY");
-  return runCommand(std::string(other != nullptr && *other ? other : ACTIVEDIFF_BINARY) + " " + arguments);
+  return runCommand(activediffBinary() + " " + arguments);
 }
 
 CommandResult runOracle(const std::string& script, const std::string& arguments) {

@@ -15,6 +15,9 @@ struct CommandResult {
 // Runs a shell command line, capturing its output.
 CommandResult runCommand(const std::string& commandLine);
 
+// The activediff program under test (ACTIVEDIFF_TEST_BINARY or the build's).
+std::string activediffBinary();
+
 // Runs the built activediff program with these arguments.
 CommandResult runActivediff(const std::string& arguments);
 

@@ -16,8 +16,10 @@
 #include "openmm/System.h"  // owns the loaded System until the evaluator takes it
 #include "commands.h"
 #include "distribution_summary.h"
+#include "frame_selection_options.h"
 #include "progress.h"
 #include "provenance.h"
+#include "xvg.h"
 
 namespace activediff::cli {
 namespace {
@@ -28,25 +30,21 @@ struct EnergyOptions {
   std::string output = "energies.csv";
   std::string platform = "Reference";
   int threads = 0;
-  std::int64_t begin = 0;
-  std::int64_t end = -1;
-  std::int64_t stride = 1;
+  FrameSelectionOptions selection;
 
   nlohmann::json toJson() const {
-    return {{"system", systemXml}, {"trajectory", trajectory}, {"output", output}, {"platform", platform},
-            {"threads", threads},  {"begin", begin},           {"end", end},       {"stride", stride}};
+    return {{"system", systemXml}, {"trajectory", trajectory}, {"output", output},
+            {"platform", platform}, {"threads", threads},      {"selection", selection.toJson()}};
   }
 };
 
 void runEnergy(const EnergyOptions& options) {
-  if (options.stride <= 0) throw Error("--stride", "must be positive");
-  if (options.begin < 0) throw Error("--begin", "must be >= 0 (got " + std::to_string(options.begin) + ")");
-  if (options.end < -1 || (options.end >= 0 && options.end <= options.begin))
-    throw Error("--end", "must be -1 (all frames) or greater than --begin (got " + std::to_string(options.end) + ")");
+  options.selection.check();
   if (options.threads < 0) throw Error("--threads", "must be >= 0, 0 = the platform's default (got " +
                                                        std::to_string(options.threads) + ")");
   std::filesystem::path csvPath = options.output;
-  if (csvPath.extension() != ".csv") throw Error(options.output, "output table must end in .csv");
+  const bool xvg = csvPath.extension() == ".xvg";
+  if (csvPath.extension() != ".csv" && !xvg) throw Error(options.output, "output table must end in .csv or .xvg");
   std::filesystem::path jsonPath = csvPath;
   jsonPath.replace_extension(".json");
   declareInputs({options.systemXml, options.trajectory});
@@ -60,9 +58,7 @@ void runEnergy(const EnergyOptions& options) {
   plugin::PotentialEnergyEvaluator evaluator(std::move(system), options.platform, options.threads);
   const int particles = evaluator.particleCount();
   TrajectoryReader::Options readOptions;
-  readOptions.begin = options.begin;
-  readOptions.end = options.end;
-  readOptions.stride = options.stride;
+  options.selection.applyTo(readOptions);
   readOptions.expectedAtoms = particles;
   TrajectoryReader reader(options.trajectory, readOptions);
 
@@ -85,10 +81,13 @@ void runEnergy(const EnergyOptions& options) {
   if (frames.empty()) throw Error(options.trajectory, "no frames selected");
   progress.finish(fmt::format("{} frames", frames.size()));
 
-  std::string csv = "frame,time_ps,potential_kj_mol\n";
+  // .csv: frame, time, energy; .xvg: time and energy, with gmx's headers.
+  std::string csv = xvg ? xvgHeader("Potential energy", "Time (ps)", "(kJ/mol)", {"Potential"}, commandLine())
+                        : "frame,time_ps,potential_kj_mol\n";
   nlohmann::json table = nlohmann::json::array();
   for (std::size_t i = 0; i < frames.size(); ++i) {
-    csv += fmt::format("{},{:.4f},{:.6f}\n", frames[i], times[i], energies[i]);
+    csv += xvg ? fmt::format("{:12.4f} {:16.6f}\n", times[i], energies[i])
+               : fmt::format("{},{:.4f},{:.6f}\n", frames[i], times[i], energies[i]);
     table.push_back({{"frame", frames[i]}, {"time_ps", times[i]}, {"potential_kj_mol", energies[i]}});
   }
   nlohmann::json summary = distributionSummary(energies);
@@ -112,19 +111,16 @@ void runEnergy(const EnergyOptions& options) {
 
 void addEnergy(CLI::App& app) {
   auto options = std::make_shared<EnergyOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "energy",
-      "OpenMM potential energy (kJ/mol) of every frame of a trajectory (.xtc/.trr/.pdb/.gro) for a "
-      "System XML; writes a CSV table and a JSON file (table + summary) beside it.");
+  CLI::App* sub = app.add_subcommand("energy", commandSummary("energy"));
   sub->add_option("--system", options->systemXml, "OpenMM System XML")->required();
-  sub->add_option("-f,--trajectory", options->trajectory, "trajectory: .xtc, .trr, .pdb or .gro")->required();
-  sub->add_option("-o,--output", options->output, "output CSV (the JSON goes beside it)")->capture_default_str();
+  sub->add_option("-f,--trajectory", options->trajectory, "trajectory: .xtc, .trr, .dcd, .pdb or .gro")->required();
+  sub->add_option("-o,--output", options->output,
+                  "output table: .csv, or .xvg as gmx energy writes it (time in ps, kJ/mol); the JSON goes beside it")
+      ->capture_default_str();
   sub->add_option("--platform", options->platform, "OpenMM platform (Reference is exact double precision)")
       ->capture_default_str();
   sub->add_option("--threads", options->threads, "CPU platform threads (0 = default)")->capture_default_str();
-  sub->add_option("--begin", options->begin, "first frame index")->capture_default_str();
-  sub->add_option("--end", options->end, "one past the last frame index (-1 = all)")->capture_default_str();
-  sub->add_option("--stride", options->stride, "use every n-th frame")->capture_default_str();
+  options->selection.addTo(sub, "");
   sub->callback([options] { runEnergy(*options); });
 }
 

@@ -18,18 +18,25 @@
 #include "activediff/featurize/populations.h"
 #include "activediff/featurize/ramachandran.h"
 #include "activediff/featurize/states.h"
-#include "activediff/model/generator.h"
+#include "activediff/plugin/openmm_setup.h"
 #include "activediff/model/layout.h"
-#include "activediff/model/trainer.h"
 #include "activediff/version.h"
 #include "commands.h"
 #include "option_checks.h"
 #include "distribution_summary.h"
+#include "model_likelihood.h"
 #include "plots.h"
 #include "provenance.h"
+#include "structure_chunks.h"
 #include "structure_pipeline.h"
 
 namespace activediff::cli {
+
+ModelLikelihood& modelLikelihood() {
+  static ModelLikelihood hook;
+  return hook;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -172,6 +179,54 @@ void runEvaluate(const EvaluateOptions& options) {
                              options.referenceLabel, options.generatedLabel, options.temperatureK);
   plots["ramachandran"] = "ramachandran.png";
 
+  // The histograms themselves, so that users can replot (counts, not
+  // densities), and the 1D free-energy profiles F(phi), F(psi).
+  {
+    std::vector<double> edges(kRamachandranBins + 1), centers(kRamachandranBins);
+    for (int b = 0; b <= kRamachandranBins; ++b) edges[b] = kRamachandranMinDeg + b * kRamachandranBinDeg;
+    for (int b = 0; b < kRamachandranBins; ++b) centers[b] = kRamachandranMinDeg + (b + 0.5) * kRamachandranBinDeg;
+    const auto grid = [](const RamachandranHistogram& h) {
+      json rows = json::array();
+      for (int i = 0; i < kRamachandranBins; ++i) {
+        json row = json::array();
+        for (int j = 0; j < kRamachandranBins; ++j) row.push_back(h.counts()(i, j));
+        rows.push_back(row);
+      }
+      return rows;
+    };
+    const auto orNull = [](const std::vector<double>& values) {
+      json array = json::array();
+      for (double v : values) array.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+      return array;
+    };
+    json histograms = {
+        {"description",
+         "counts of the reference (all frames) and the valid generated samples; angles in degrees wrapped into "
+         "[-180, 180), bins closed on the left"},
+        {"phi_psi",
+         {{"phi_edges_deg", edges}, {"psi_edges_deg", edges}, {"layout", "reference[i][j]: phi bin i, psi bin j"},
+          {"reference", grid(referenceHistogram)}, {"generated", grid(generatedHistogram)}}}};
+    const double kT = plugin::kMolarGasConstantKjPerMolK * options.temperatureK;
+    json freeEnergy = {{"unit", "kJ/mol"},
+                       {"temperature_k", options.temperatureK},
+                       {"kt_kj_mol", kT},
+                       {"definition", "F = -kT ln(p / p_max) per 10-degree bin, minimum 0; null: no samples in the bin"},
+                       {"bin_centers_deg", centers}};
+    const char* names[2] = {"phi", "psi"};
+    for (int axis = 0; axis < 2; ++axis) {
+      const std::vector<double> a = ramachandranMarginal(referenceHistogram, axis);
+      const std::vector<double> b = ramachandranMarginal(generatedHistogram, axis);
+      histograms[names[axis]] = {{"edges_deg", edges}, {"reference", a}, {"generated", b}};
+      freeEnergy[names[axis]] = {{"reference", orNull(freeEnergyProfileKjPerMol(a, options.temperatureK))},
+                                 {"generated", orNull(freeEnergyProfileKjPerMol(b, options.temperatureK))}};
+    }
+    report["histograms"] = histograms;
+    report["free_energy_profiles"] = freeEnergy;
+  }
+  plotFreeEnergyProfiles((dir / "free_energy_1d.png").string(), referenceHistogram, generatedHistogram,
+                         options.referenceLabel, options.generatedLabel, options.temperatureK);
+  plots["free_energy_1d"] = "free_energy_1d.png";
+
   // Metastable-state populations with 95 % intervals.
   const Populations referencePopulations = statePopulations(referenceAngles.phiRad, referenceAngles.psiRad,
                                                             SampleCorrelation::CorrelatedTimeSeries);
@@ -215,9 +270,12 @@ void runEvaluate(const EvaluateOptions& options) {
     const StructurePath path(reference.info.featureSet, pathOptions);
     FeatureMatrix generatedValid(static_cast<Eigen::Index>(validRows.size()), generated.dimension());
     for (std::size_t i = 0; i < validRows.size(); ++i) generatedValid.row(i) = generated.features.row(validRows[i]);
-    std::cerr << "evaluate: rebuilding, relaxing and scoring structures...\n";
-    const auto referenceScored = path.run(evenlySpacedRows(reference.features, options.energySamples));
-    const auto generatedScored = path.run(evenlySpacedRows(generatedValid, options.energySamples));
+    const FeatureMatrix referenceRows = evenlySpacedRows(reference.features, options.energySamples);
+    const FeatureMatrix generatedRows = evenlySpacedRows(generatedValid, options.energySamples);
+    ProgressDisplay progress("evaluate: rebuild, relax, energies", referenceRows.rows() + generatedRows.rows());
+    const auto referenceScored = runInChunks(path, referenceRows, progress);
+    const auto generatedScored = runInChunks(path, generatedRows, progress, referenceRows.rows());
+    progress.finish();
     const json referenceSummary = distributionSummary(referenceScored.energiesKjPerMol);
     const json generatedSummary = distributionSummary(generatedScored.energiesKjPerMol);
     const auto fraction = [](double count, const json& summary) { return count / summary["n"].get<double>(); };
@@ -240,38 +298,7 @@ void runEvaluate(const EvaluateOptions& options) {
 
   // The model's log-likelihood of reference frames (exact, probability flow).
   if (!options.model.empty()) {
-    model::Generator generator(options.model);
-    const FeatureMatrix frames = evenlySpacedRows(reference.features, options.likelihoodFrames);
-    json likelihood = {{"frames", frames.rows()}, {"model", generator.describe()}};
-    if (generator.sde().channels() == 1) {
-      const Eigen::ArrayXd logp = generator.logDensityOfFeatures(frames.array());
-      likelihood["nats_per_dim"] = logp.mean() / generator.dims();
-      likelihood["kind"] = "exact log p(features), probability-flow ODE";
-    } else if (generator.sde().auxStartVariance() > 0.0) {
-      // The density is joint in (x, aux) (MATH.md 4b); with aux drawn from its
-      // start law r, E_r[log p(x, aux) - log r(aux)] is a lower bound on log p(x)
-      // (Jensen), estimated here with one draw per frame.
-      const Eigen::ArrayXXd x = generator.features().toModel(frames.array());
-      const double variance = generator.sde().auxStartVariance();
-      Eigen::ArrayXXd aux(x.rows(), x.cols());
-      model::Rng rng(20261123);
-      model::fillStandardNormal(aux, rng);
-      aux *= std::sqrt(variance);
-      Eigen::ArrayXXd z(x.rows(), 2 * x.cols());
-      z << x, aux;
-      const Eigen::ArrayXd joint = generator.logDensityOfStates(z);
-      const Eigen::ArrayXd logR =
-          (-0.5 * aux.square() / variance).rowwise().sum() - 0.5 * x.cols() * std::log(2.0 * kPi * variance);
-      const Eigen::ArrayXd bound = joint - logR + generator.features().logJacobianToModel();
-      likelihood["nats_per_dim"] = bound.mean() / generator.dims();
-      likelihood["kind"] =
-          "lower bound on log p(features): E over aux ~ its start law of log p(x, aux) - log r(aux), "
-          "probability-flow ODE, one draw per frame";
-    } else {
-      likelihood["nats_per_dim"] = nullptr;
-      likelihood["kind"] = "not available: joint density in (x, aux) and no auxiliary start law to bound it";
-    }
-    report["likelihood"] = likelihood;
+    report["likelihood"] = modelLikelihood().ofFrames(options.model, evenlySpacedRows(reference.features, options.likelihoodFrames));
   }
 
   // Training-loss curve from the trainer's log.
@@ -305,7 +332,14 @@ void runEvaluate(const EvaluateOptions& options) {
   text += "## Ramachandran\n\n| measure | value |\n|---|---|\n";
   text += fmt::format("| JS divergence, generated vs MD (nats) | {} |\n| floor: JS of two MD halves ({}) | {} |\n| ratio to floor | {} |\n\n",
                       md(js), halvesHow, md(floorJs), md(floorJs > 0 ? js / floorJs : NAN, 2));
-  text += "![Ramachandran](ramachandran.png)\n\n## Metastable states (95 % CI)\n\n| state | MD | generated |\n|---|---|---|\n";
+  text += "![Ramachandran](ramachandran.png)\n\n";
+  text += fmt::format(
+      "## Free-energy profiles\n\nF(phi) and F(psi) = -kT ln p per 10-degree bin, in kJ/mol at {:g} K "
+      "(kT = {:.3f} kJ/mol; --temperature), minimum 0; {} beside {}. The histogram counts behind them and the 2D "
+      "map are in report.json (\"histograms\", \"free_energy_profiles\").\n\n![free-energy profiles](free_energy_1d.png)\n\n",
+      options.temperatureK, plugin::kMolarGasConstantKjPerMolK * options.temperatureK, options.referenceLabel,
+      options.generatedLabel);
+  text += "## Metastable states (95 % CI)\n\n| state | MD | generated |\n|---|---|---|\n";
   for (int s = 0; s < kMetastableStateCount; ++s) {
     const auto& a = referencePopulations.categories[s];
     const auto& b = generatedPopulations.categories[s];
@@ -353,12 +387,7 @@ void runEvaluate(const EvaluateOptions& options) {
 void addEvaluate(CLI::App& app) {
   auto options = std::make_shared<EvaluateOptions>();
   options->path.relax = "auto";
-  CLI::App* sub = app.add_subcommand(
-      "evaluate",
-      "Compare generated samples with reference MD: Ramachandran JS divergence beside the MD-vs-MD floor, "
-      "metastable-state populations with 95% intervals, energies after the same rebuild/relax path, clashes, "
-      "per-feature distances (25D), likelihood of MD frames, training-loss curve. Writes report.json, report.md "
-      "and PNG plots into the output directory.");
+  CLI::App* sub = app.add_subcommand("evaluate", commandSummary("evaluate"));
   sub->add_option("--reference", options->reference, "reference MD dataset (activediff featurize)")->required();
   sub->add_option("--generated", options->generated, "generated dataset (activediff sample)")->required();
   sub->add_option("-o,--output", options->output, "report directory")->capture_default_str();
@@ -388,8 +417,12 @@ void addEvaluate(CLI::App& app) {
     if (!options->path.systemXml.empty() && options->path.topology.empty()) {
       throw Error("--topology", "energies (--system) need the template structure");
     }
+    // The model and energies live in fuller executables: hand on before any
+    // work or claim (commands.h).
+    if (!options->model.empty()) requireCapability(Capability::Torch);
+    if (!options->path.systemXml.empty()) requireCapability(Capability::OpenMM);
     // A training directory, as sample -m takes it; checked before any work.
-    if (!options->model.empty()) options->model = model::resolveCheckpoint(options->model).string();
+    if (!options->model.empty()) options->model = modelLikelihood().resolveCheckpoint(options->model);
     runEvaluate(*options);
   });
 }

@@ -12,6 +12,7 @@
 #include "option_checks.h"
 #include "distribution_summary.h"
 #include "provenance.h"
+#include "structure_chunks.h"
 #include "structure_pipeline.h"
 
 namespace activediff::cli {
@@ -29,7 +30,8 @@ struct RebuildOptions {
 };
 
 void runRebuild(const RebuildOptions& options) {
-  if (options.outputs.empty()) throw Error("-o", "give at least one output (.pdb, .xtc, .gro or .trr)");
+  if (options.outputs.empty()) throw Error("-o", "give at least one output (.pdb, .xtc, .dcd, .gro or .trr)");
+  if (!options.path.systemXml.empty()) requireCapability(Capability::OpenMM);  // before any claim
   declareInputs({options.features, options.path.topology, options.path.systemXml});
   std::string summary = options.summary;
   if (summary.empty()) summary = options.outputs.front() + ".json";
@@ -49,7 +51,9 @@ void runRebuild(const RebuildOptions& options) {
                                               dataset.info.featureSet, path.featurizer().dimension()));
   }
   const FeatureMatrix features = evenlySpacedRows(dataset.features, options.limit);
-  const StructurePath::Result result = path.run(features);
+  ProgressDisplay progress(path.scoresEnergies() ? "rebuild (relax, energies)" : "rebuild", features.rows());
+  const StructurePath::Result result = runInChunks(path, features, progress);
+  progress.finish();
 
   std::map<std::string, std::int64_t> reasons;
   for (const std::string& reason : result.rebuilt.invalid)
@@ -90,15 +94,11 @@ void runRebuild(const RebuildOptions& options) {
 
 void addRebuild(CLI::App& app) {
   auto options = std::make_shared<RebuildOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "rebuild",
-      "Rebuild full-atom structures from a feature dataset (generated or MD): 25D through the exact Z-matrix "
-      "inverse plus standard-geometry hydrogens, 2D by setting phi/psi on the template. Optional OpenMM "
-      "relaxation and energies. Invalid rows (NaN/inf, bond outside (0, 0.3 nm], angle outside (0, pi), a rebuilt structure that is not finite) are counted and skipped.");
+  CLI::App* sub = app.add_subcommand("rebuild", commandSummary("rebuild"));
   sub->add_option("--features", options->features, "feature dataset directory (from featurize or sample)")->required();
   sub->add_option("--topology,--template", options->path.topology, "template structure the features refer to (.pdb/.gro/.tpr)")
       ->required();
-  sub->add_option("-o,--output", options->outputs, "output structures: .pdb (multi-model), .xtc, .gro, .trr; repeatable")
+  sub->add_option("-o,--output", options->outputs, "output structures: .pdb (multi-model), .xtc, .dcd, .gro, .trr; repeatable")
       ->required();
   sub->add_option("--system", options->path.systemXml, "OpenMM System XML: energies (and relaxation)");
   sub->add_option("--relax", options->path.relax, "none | hydrogens (25D, heavy atoms restrained) | phi-psi (2D)")

@@ -146,10 +146,7 @@ void runSample(const SampleCommand& c) {
 
 void addSample(CLI::App& app) {
   auto c = std::make_shared<SampleCommand>();
-  CLI::App* sub = app.add_subcommand(
-      "sample",
-      "Generate features from a trained model (checkpoint or training directory) with a chosen "
-      "sampler (em, heun, rk45, sscs); writes a featurize dataset directory and <output>.json.");
+  CLI::App* sub = app.add_subcommand("sample", commandSummary("sample"));
   sub->add_option("-m,--model", c->model, "checkpoint.adck or a training output directory")
       ->required();
   sub->add_option("-o,--output", c->output, "output dataset directory")->required();

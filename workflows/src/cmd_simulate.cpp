@@ -57,14 +57,7 @@ void runSimulate(const plugin::MdOptions& options) {
 
 void addSimulate(CLI::App& app) {
   auto options = std::make_shared<plugin::MdOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "simulate",
-      "Langevin (middle) MD through OpenMM from a System XML and a structure; frames to XTC/TRR via "
-      "libgromacs, energies to <output>.log.csv, summary to <output>.json. Minimizes and equilibrates "
-      "first; checkpoints to <output>.chk so that --resume continues a killed run with no frame lost or "
-      "repeated, on the platform that wrote the checkpoint. Runs with one seed are reproducible, and a "
-      "resumed run's frames equal the uninterrupted run's, on Reference and on CPU with --threads 1 "
-      "(with more CPU threads OpenMM 7.7's force sums vary in the last bits from run to run).");
+  CLI::App* sub = app.add_subcommand("simulate", commandSummary("simulate"));
   sub->add_option("--system", options->systemXml, "OpenMM System XML (XmlSerializer format)")
       ->required();
   sub->add_option("--structure,--pdb", options->structure,

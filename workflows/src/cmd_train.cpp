@@ -124,11 +124,7 @@ void runTrain(const TrainCommand& c) {
 
 void addTrain(CLI::App& app) {
   auto c = std::make_shared<TrainCommand>();
-  CLI::App* sub = app.add_subcommand(
-      "train",
-      "Train a score network (passive, active or CLD diffusion) on a featurize dataset "
-      "directory or a plain N x D float64 .npy. Settings come from a TOML config "
-      "(examples/configs/); every key can be overridden with --set section.key=value.");
+  CLI::App* sub = app.add_subcommand("train", commandSummary("train"));
   sub->add_option("-d,--data", c->data, "featurize dataset directory or N x D .npy")->required();
   sub->add_option("-o,--output", c->output, "output directory (checkpoint, logs)")->required();
   sub->add_option("-c,--config", c->config, "TOML config ([process] [network] [training] [runtime])");

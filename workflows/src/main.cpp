@@ -12,6 +12,7 @@
 #include "activediff/featurize/output_policy.h"
 #include "activediff/version.h"
 #include "commands.h"
+#include "gmx_arguments.h"
 #include "provenance.h"
 
 namespace activediff::cli {
@@ -21,42 +22,100 @@ std::vector<RegisteredCommand>& commandRegistry() {
 }
 }  // namespace activediff::cli
 
-#ifdef ACTIVEDIFF_TORCH_FREE_BINARY
 namespace {
 
-// The torch-free binary runs a command line itself only when it names one of
-// its own subcommands (or asks for --version); anything else (train, sample,
-// evaluate, --help, a mistake) goes to the full binary beside it, so help and
-// errors list every command.
-bool runsHere(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--version") return true;
-    if (arg.empty() || arg[0] == '-') continue;
-    for (const auto& command : activediff::cli::commandRegistry())
-      if (command.name == arg) return true;
-    return false;
-  }
+char** originalArgv = nullptr;
+
+// The executable after this one in the chain (commands.h), or "" for the last.
+#ifdef ACTIVEDIFF_NEXT_BINARY_NAME
+constexpr const char* kNextBinary = ACTIVEDIFF_NEXT_BINARY_NAME;
+#else
+constexpr const char* kNextBinary = "";
+#endif
+
+bool isRegistered(const std::string& name) {
+  for (const auto& command : activediff::cli::commandRegistry())
+    if (command.name == name) return true;
   return false;
 }
 
-[[noreturn]] void handOn(char** argv) {
+// Whether this executable runs the command line itself: it names one of its
+// own subcommands, or no subcommand at all (--help, --version, a mistake: the
+// catalog lists every command, so help and errors need no fuller binary).
+// Hidden test options go to the fullest executable, which holds every command.
+bool runsHere(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--list-output-commands") return *kNextBinary == '\0';
+    if (arg.empty() || arg[0] == '-') continue;
+    if (isRegistered(arg)) return true;
+    for (const auto& entry : activediff::cli::commandCatalog())
+      if (arg == entry.name) return false;
+    return true;  // not a command: CLI11 reports it here
+  }
+  return true;
+}
+
+[[noreturn]] void handOn() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path full = self.parent_path() / ACTIVEDIFF_TORCH_BINARY_NAME;
-  ::execv(full.c_str(), argv);
-  std::cerr << "activediff: error: " << full.string() << ": cannot run the LibTorch part of activediff ("
+  const std::filesystem::path next = self.parent_path() / kNextBinary;
+  ::execv(next.c_str(), originalArgv);
+  std::cerr << "activediff: error: " << next.string() << ": cannot run this part of activediff ("
             << std::strerror(errno) << "); it must be installed beside " << self.string() << "\n";
   std::exit(127);
 }
 
 }  // namespace
+
+namespace activediff::cli {
+bool hasCapability(Capability capability) {
+#if defined(ACTIVEDIFF_HAS_TORCH)
+  (void)capability;
+  return true;
+#elif defined(ACTIVEDIFF_HAS_OPENMM)
+  return capability == Capability::OpenMM;
+#else
+  (void)capability;
+  return false;
 #endif
+}
+
+void requireCapability(Capability capability) {
+  if (hasCapability(capability)) return;
+  if (*kNextBinary == '\0' || originalArgv == nullptr)
+    throw std::logic_error("activediff: no executable after this one provides the capability");
+  handOn();
+}
+}  // namespace activediff::cli
+
+namespace {
+// Adds a registered command with the options main() gives every command.
+void addCommand(CLI::App& app, const activediff::cli::RegisteredCommand& command, nlohmann::json& outputCommands) {
+  using activediff::cli::Verbosity;
+  using activediff::cli::verbosity;
+  command.add(app);
+  CLI::App* sub = app.get_subcommand(command.name);
+  // One verbosity for every command: progress displays obey it.
+  sub->add_flag_callback("-q,--quiet", [] { verbosity() = Verbosity::Quiet; },
+                         "no progress lines on stderr (warnings about the inputs and errors still print)");
+  sub->add_flag_callback("-v,--verbose", [] { verbosity() = Verbosity::Verbose; },
+                         "also print the resolved configuration and the inputs with their checksums on stderr");
+  if (!command.writesOutputs) return;
+  // One output policy for every command that writes: the registry adds it.
+  sub->add_flag("--overwrite", activediff::outputSession().overwrite,
+                "replace an existing activediff output of this command's kind (default: an existing output "
+                "is backed up to #name.N#; foreign directories, inputs and system paths are refused)");
+  const std::string name = command.name;
+  sub->preparse_callback([name](std::size_t) { activediff::outputSession().kind = name; });
+  outputCommands.push_back(name);
+}
+}  // namespace
 
 int main(int argc, char** argv) {
-#ifdef ACTIVEDIFF_TORCH_FREE_BINARY
-  if (!runsHere(argc, argv)) handOn(argv);
-#endif
+  activediff::cli::rewriteGromacsStyleArguments(argc, argv);  // -dt -> --dt (gmx_arguments.h)
+  originalArgv = argv;
+  if (*kNextBinary != '\0' && !runsHere(argc, argv)) handOn();
   activediff::cli::setCommandLine(argc, argv);
   CLI::App app{
       "activediff: learn a molecule's conformational landscape from MD with active-noise "
@@ -64,22 +123,26 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("activediff ") + activediff::kVersion + " (" +
                                         activediff::kGitDescribe + ")");
   app.require_subcommand(1);
+  // --help lists every command in the catalog's order, whichever executable
+  // holds it; a command line naming one held elsewhere never gets here
+  // (runsHere hands it on), so its entry needs no options.
+  using activediff::cli::commandCatalog;
   auto& registry = activediff::cli::commandRegistry();
+  const auto orderOf = [](const std::string& name, int fallback) {
+    for (const auto& entry : commandCatalog())
+      if (name == entry.name) return entry.order;
+    return fallback;
+  };
   std::sort(registry.begin(), registry.end(),
-            [](const auto& a, const auto& b) { return a.order < b.order; });
+            [&](const auto& a, const auto& b) { return orderOf(a.name, a.order) < orderOf(b.name, b.order); });
   nlohmann::json outputCommands = nlohmann::json::array();
-  for (const auto& command : registry) {
-    command.add(app);
-    if (!command.writesOutputs) continue;
-    // One output policy for every command that writes: the registry adds it.
-    CLI::App* sub = app.get_subcommand(command.name);
-    sub->add_flag("--overwrite", activediff::outputSession().overwrite,
-                  "replace an existing activediff output of this command's kind (default: an existing output "
-                  "is backed up to #name.N#; foreign directories, inputs and system paths are refused)");
-    const std::string name = command.name;
-    sub->preparse_callback([name](std::size_t) { activediff::outputSession().kind = name; });
-    outputCommands.push_back(name);
+  auto command = registry.begin();
+  for (const auto& entry : commandCatalog()) {
+    for (; command != registry.end() && orderOf(command->name, command->order) <= entry.order; ++command)
+      addCommand(app, *command, outputCommands);
+    if (!isRegistered(entry.name)) app.add_subcommand(entry.name, entry.summary)->allow_extras();
   }
+  for (; command != registry.end(); ++command) addCommand(app, *command, outputCommands);
   // For the tests: which commands run under the output policy.
   app.add_flag_callback(
          "--list-output-commands",

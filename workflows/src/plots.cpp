@@ -152,6 +152,54 @@ void plotRamachandranComparison(const std::string& pngPath, const RamachandranHi
   job.run(script);
 }
 
+std::vector<double> ramachandranMarginal(const RamachandranHistogram& histogram, int axis) {
+  std::vector<double> counts(kRamachandranBins, 0.0);
+  for (int i = 0; i < kRamachandranBins; ++i)
+    for (int j = 0; j < kRamachandranBins; ++j) counts[axis == 0 ? i : j] += histogram.counts()(i, j);
+  return counts;
+}
+
+std::vector<double> freeEnergyProfileKjPerMol(const std::vector<double>& counts, double temperatureK) {
+  const double kT = plugin::kMolarGasConstantKjPerMolK * temperatureK;
+  const double maxCount = counts.empty() ? 0.0 : *std::max_element(counts.begin(), counts.end());
+  std::vector<double> profile(counts.size(), NAN);
+  for (std::size_t b = 0; b < counts.size(); ++b)
+    if (counts[b] > 0 && maxCount > 0) profile[b] = -kT * std::log(counts[b] / maxCount);
+  return profile;
+}
+
+void plotFreeEnergyProfiles(const std::string& pngPath, const RamachandranHistogram& reference,
+                            const RamachandranHistogram& generated, const std::string& referenceLabel,
+                            const std::string& generatedLabel, double temperatureK) {
+  GnuplotJob job(pngPath);
+  std::string script = "set terminal pngcairo size 1100,450 font ',10'\nset output " + quoted(job.output()) +
+                       "\nset multiplot layout 1,2 title " +
+                       quoted("free energy -kT ln p, minimum 0, at " + std::to_string(static_cast<int>(std::lround(temperatureK))) +
+                              " K (10-degree bins; gaps: no samples)") +
+                       "\nset xrange [-180:180]\nset xtics 60\nset grid\nset key top center\n"
+                       "set ylabel 'F (kJ/mol)'\nset yrange [0:*]\n";
+  const char* names[2] = {"phi", "psi"};
+  for (int axis = 0; axis < 2; ++axis) {
+    const auto write = [&](const RamachandranHistogram& histogram, const std::string& name) {
+      const std::vector<double> f = freeEnergyProfileKjPerMol(ramachandranMarginal(histogram, axis), temperatureK);
+      const fs::path data = job.file(name + std::to_string(axis) + ".dat");
+      std::ofstream out(data);
+      for (int b = 0; b < kRamachandranBins; ++b) {
+        out << kRamachandranMinDeg + (b + 0.5) * kRamachandranBinDeg << " ";
+        if (std::isfinite(f[b])) out << f[b] << "\n"; else out << "NaN\n";
+      }
+      return data;
+    };
+    const fs::path ref = write(reference, "reference");
+    const fs::path gen = write(generated, "generated");
+    script += std::string("set title 'F(") + names[axis] + ")'\nset xlabel '" + names[axis] + " (deg)'\nplot " +
+              quoted(ref.string()) + " using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc rgb '#1e88e5' title " +
+              quoted(referenceLabel) + ", " + quoted(gen.string()) +
+              " using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc rgb '#d81b60' title " + quoted(generatedLabel) + "\n";
+  }
+  job.run(script + "unset multiplot\n");
+}
+
 void plotHistograms(const std::string& pngPath, const std::vector<Series>& samples, const std::string& xLabel,
                     const std::string& title, int bins) {
   GnuplotJob job(pngPath);

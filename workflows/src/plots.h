@@ -23,6 +23,21 @@ void plotRamachandranComparison(const std::string& pngPath, const RamachandranHi
                                 const RamachandranHistogram& generated, const std::string& referenceLabel,
                                 const std::string& generatedLabel, double temperatureK);
 
+// A 1D free-energy profile F = -kT ln(p / p_max) in kJ/mol (minimum 0) from
+// histogram counts; NaN for empty bins. The one definition, used for the
+// plots and for report.json.
+std::vector<double> freeEnergyProfileKjPerMol(const std::vector<double>& counts, double temperatureK);
+
+// 1D free-energy profiles F(phi) and F(psi) (kJ/mol at temperatureK), the
+// reference beside the generated samples, from the Ramachandran histograms'
+// marginals (10-degree bins): two panels.
+void plotFreeEnergyProfiles(const std::string& pngPath, const RamachandranHistogram& reference,
+                            const RamachandranHistogram& generated, const std::string& referenceLabel,
+                            const std::string& generatedLabel, double temperatureK);
+
+// Marginal counts of a Ramachandran histogram: axis 0 phi (row sums), 1 psi.
+std::vector<double> ramachandranMarginal(const RamachandranHistogram& histogram, int axis);
+
 // Normalized histograms of several samples on shared bins.
 void plotHistograms(const std::string& pngPath, const std::vector<Series>& samples, const std::string& xLabel,
                     const std::string& title, int bins = 60);

@@ -6,6 +6,11 @@
 
 namespace activediff::cli {
 
+Verbosity& verbosity() {
+  static Verbosity level = Verbosity::Normal;
+  return level;
+}
+
 namespace {
 bool knownTotal(std::int64_t done, std::int64_t total) { return total > 0 && done <= total; }
 }  // namespace
@@ -32,6 +37,7 @@ std::string ProgressDisplay::formatLine(const std::string& label, std::int64_t d
 }
 
 void ProgressDisplay::update(std::int64_t done, const std::string& detail) {
+  if (verbosity() == Verbosity::Quiet) return;
   const auto now = std::chrono::steady_clock::now();
   // The rate is measured from the first update, so set-up work before the
   // first unit (minimization, equilibration, loading) does not skew the ETA.
@@ -69,6 +75,7 @@ void ProgressDisplay::update(std::int64_t done, const std::string& detail) {
 }
 
 void ProgressDisplay::finish(const std::string& detail) {
+  if (verbosity() == Verbosity::Quiet) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::fprintf(stderr, "%s%s: done in %.1fs  %s\n", terminal_ ? "\r\n" : "", label_.c_str(), elapsed,
                detail.c_str());

@@ -9,6 +9,11 @@
 
 namespace activediff::cli {
 
+// -q/--quiet and -v/--verbose, which main() adds to every subcommand. Quiet
+// silences every ProgressDisplay; warnings and errors always print.
+enum class Verbosity { Quiet, Normal, Verbose };
+Verbosity& verbosity();
+
 class ProgressDisplay {
  public:
   // total: units expected; <= 0 when not known in advance.

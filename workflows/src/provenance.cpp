@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iostream>
 #include <map>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "activediff/featurize/atomic_output.h"
 #include "activediff/version.h"
+#include "progress.h"
 
 namespace activediff::cli {
 
@@ -65,7 +67,7 @@ nlohmann::json provenance(const nlohmann::json& config) {
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   nlohmann::json inputs = nlohmann::json::array();
   for (const std::filesystem::path& input : outputSession().inputs) inputs.push_back(inputChecksum(input));
-  return {{"activediff_version", kVersion},
+  nlohmann::json document = {{"activediff_version", kVersion},
           {"git", kGitDescribe},
           {"built_against",
            {{"openmm", kOpenMMVersion}, {"gromacs", kGromacsVersion}, {"libtorch", kLibTorchVersion},
@@ -74,6 +76,14 @@ nlohmann::json provenance(const nlohmann::json& config) {
           {"command", commandLine()},
           {"config", config},
           {"created_utc", stamp}};
+  // -v: what the run used, once (commands may record provenance twice).
+  static bool shown = false;
+  if (verbosity() == Verbosity::Verbose && !shown) {
+    shown = true;
+    std::cerr << "activediff " << kVersion << " (" << kGitDescribe << ")\nconfiguration: " << config.dump(2)
+              << "\ninputs: " << inputs.dump(2) << "\n";
+  }
+  return document;
 }
 
 nlohmann::json withOutputMarker(nlohmann::json document, const std::filesystem::path& jsonPath) {

@@ -6,6 +6,8 @@
 #include "activediff/featurize/clashes.h"
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/molecule_graph.h"
+// Header only (relaxFromName is inline): this file is linked without OpenMM.
+#include "activediff/plugin/structure_scoring.h"
 
 namespace activediff::cli {
 
@@ -28,14 +30,15 @@ StructurePath::StructurePath(const std::string& featureSet, const StructurePathO
     throw Error("--relax", "'hydrogens' is for 25D features; use 'phi-psi' for 2D");
   }
   if (!options.systemXml.empty()) {
-    plugin::ScoringOptions scoring;
-    scoring.relax = relax;
-    scoring.platform = options.platform;
-    scoring.workers = options.workers;
-    scoring.phiAtoms = featurizer_->backbone().phi;
-    scoring.psiAtoms = featurizer_->backbone().psi;
-    scorer_ = std::make_unique<plugin::StructureScorer>(options.systemXml, template_.topology, scoring);
+    if (structureEnergiesFactory() == nullptr)
+      throw std::logic_error("energies asked of an activediff executable without OpenMM");
+    scorer_ = structureEnergiesFactory()(options, *featurizer_, template_.topology);
   }
+}
+
+StructureEnergiesFactory& structureEnergiesFactory() {
+  static StructureEnergiesFactory factory = nullptr;
+  return factory;
 }
 
 StructurePath::~StructurePath() = default;
@@ -44,7 +47,7 @@ StructurePath::Result StructurePath::run(const FeatureMatrix& features) const {
   Result result;
   result.rebuilt = rebuilder_->rebuild(features);
   if (scorer_) {
-    plugin::ScoredBatch scored = scorer_->score(result.rebuilt.structures);
+    ScoredStructures scored = scorer_->score(result.rebuilt.structures);
     result.structures = std::move(scored.structures);
     result.energiesKjPerMol = std::move(scored.energiesKjPerMol);
   } else {

@@ -12,7 +12,6 @@
 #include "activediff/featurize/dataset.h"
 #include "activediff/featurize/featurizer.h"
 #include "activediff/featurize/rebuild.h"
-#include "activediff/plugin/structure_scoring.h"
 
 namespace activediff::cli {
 
@@ -24,6 +23,24 @@ struct StructurePathOptions {
   int workers = 1;
   nlohmann::json toJson() const;
 };
+
+// Relaxed structures and their OpenMM energies. The OpenMM side lives in
+// structure_energies_openmm.cpp, linked only into the executables that hold
+// OpenMM (commands.h): the one without it rebuilds structures but has no
+// factory, and hands a command line asking for energies on.
+struct ScoredStructures {
+  std::vector<double> energiesKjPerMol;  // NaN for NaN input or failure
+  StructureBatchNm structures;           // relaxed (or as given)
+};
+class StructureEnergies {
+ public:
+  virtual ~StructureEnergies() = default;
+  virtual ScoredStructures score(const StructureBatchNm& structures) = 0;
+};
+using StructureEnergiesFactory = std::unique_ptr<StructureEnergies> (*)(const StructurePathOptions& options,
+                                                                        const Featurizer& featurizer,
+                                                                        const Topology& topology);
+StructureEnergiesFactory& structureEnergiesFactory();  // null without OpenMM
 
 class StructurePath {
  public:
@@ -46,7 +63,7 @@ class StructurePath {
   Structure template_;
   std::unique_ptr<Featurizer> featurizer_;
   std::unique_ptr<StructureRebuilder> rebuilder_;
-  std::unique_ptr<plugin::StructureScorer> scorer_;
+  std::unique_ptr<StructureEnergies> scorer_;
   std::unique_ptr<MoleculeGraph> graph_;
   std::unique_ptr<ClashDetector> clashes_;
 };

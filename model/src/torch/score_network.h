@@ -28,6 +28,13 @@ class ScoreNetworkImpl : public torch::nn::Module {
   // z: [B, c*D] float32, t: [B] float32 -> [B, outputs*D].
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& t);
   const NetworkShape& shape() const { return shape_; }
+  // What forward() computes with, for the TorchScript export
+  // (torchscript_export.cpp): u = (log t - timeLogAnchor()) / timeLogRange(),
+  // phase = u * timeFrequencies(), and the linear layers in forward's order.
+  double timeLogAnchor() const { return logAnchor_; }
+  double timeLogRange() const { return logRange_; }
+  const torch::Tensor& timeFrequencies() const { return frequencies_; }
+  const std::vector<torch::nn::Linear>& layers() const { return layers_; }
 
  private:
   torch::Tensor timeFeatures(const torch::Tensor& t) const;

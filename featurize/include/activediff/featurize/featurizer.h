@@ -3,6 +3,7 @@
 // reader (TrajectoryReader), written by a streaming DatasetWriter. The reader
 // knows formats, the featurizer knows geometry, neither knows the other.
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,18 @@ class Featurizer {
 
 struct FeaturizeOptions {
   std::int64_t begin = 0, end = -1, stride = 1;  // frame indices, per file
+  // Time selection in ps per file (gmx -b, -e, -dt; NaN = unset): see
+  // TrajectoryReader::Options.
+  double beginPs = std::numeric_limits<double>::quiet_NaN();
+  double endPs = std::numeric_limits<double>::quiet_NaN();
+  double dtPs = std::numeric_limits<double>::quiet_NaN();
+  // The molecule's atoms in the trajectories' system (0-based, an index
+  // group); empty = the trajectories hold exactly the featurizer's atoms.
+  // Each frame is cut down to these atoms, then made whole (Featurizer::compute).
+  std::vector<int> atoms;
+  int systemAtoms = -1;  // atoms per trajectory frame when `atoms` is set
+  // Called for every frame written, with its time and features (e.g. an .xvg table).
+  std::function<void(double timePs, const double* features)> onFrame;
   std::string extraJson = "{}";                   // provenance for meta.json
   // Called now and then with (frames done, total frames or 0 if unknown).
   std::function<void(std::int64_t, std::int64_t)> progress;

@@ -55,8 +55,13 @@ class BondPlausibility {
 class MoleculeGraph {
  public:
   // Bonds of the connected component(s) containing seedAtoms (all atoms if
-  // seedAtoms is empty), from reference positions of the topology.
-  MoleculeGraph(const Topology& topology, const PositionsNm& referenceNm, const std::vector<int>& seedAtoms = {});
+  // seedAtoms is empty), from reference positions of the topology. With a
+  // periodic box (non-zero), distances are minimum images in it, so that a
+  // reference whose molecule is split across the box (a solvated .gro as
+  // GROMACS writes it) still gives the molecule's bonds; the reference
+  // lengths are then minimum-image lengths. Zero box: plain distances.
+  MoleculeGraph(const Topology& topology, const PositionsNm& referenceNm, const std::vector<int>& seedAtoms = {},
+                const Eigen::Matrix3d& periodicBoxNm = Eigen::Matrix3d::Zero());
 
   const std::vector<std::pair<int, int>>& bonds() const { return bonds_; }
   const std::vector<int>& neighbours(int atom) const { return neighbours_[atom]; }

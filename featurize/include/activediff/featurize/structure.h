@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,7 +59,9 @@ Structure readStructure(const std::filesystem::path& file);
 // tools that apply periodic boundaries never see the molecule overlap itself.
 Eigen::Matrix3d enclosingBoxNm(const PositionsNm& positionsNm, double marginNm = 1.0);
 
-// Writes frames as .xtc, .trr, .gro or (multi-model) .pdb through libgromacs,
+// Writes frames as .xtc, .trr, .gro (through libgromacs) or multi-model .pdb
+// (activediff's own writer: element column, the molecule's bonds as CONECT
+// records, found from the first frame as MoleculeGraph does, MODEL 1..N),
 // chosen by extension. Appending reopens an existing file at its end.
 class TrajectoryWriter {
  public:
@@ -86,6 +89,17 @@ class TrajectoryReader {
     std::int64_t begin = 0;    // first frame index to return
     std::int64_t end = -1;     // one past the last, -1 = to the end
     std::int64_t stride = 1;
+    // Time selection in ps, as gmx's -b, -e, -dt (NaN = unset), applied to
+    // each frame's own time, together with the index selection above:
+    //  - frames with time < beginPs are skipped (also after a time restart);
+    //  - reading stops at the first frame with time > endPs (later frames of
+    //    a concatenated file whose time restarted are not read);
+    //  - of the frames passing beginPs/endPs, only those whose time minus
+    //    the first such frame's time is a multiple of dtPs are taken.
+    // Times compare in single precision, as gmx's (mixed precision) tools do.
+    double beginPs = std::numeric_limits<double>::quiet_NaN();
+    double endPs = std::numeric_limits<double>::quiet_NaN();
+    double dtPs = std::numeric_limits<double>::quiet_NaN();
     int expectedAtoms = -1;    // -1 = no check
     // Receives one-line warnings (file and frame named); null = stderr.
     std::function<void(const std::string&)> warn;

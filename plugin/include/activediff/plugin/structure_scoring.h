@@ -14,14 +14,20 @@
 #include <string>
 #include <vector>
 
+#include "activediff/featurize/error.h"
 #include "activediff/featurize/structure.h"
 #include "activediff/featurize/zmatrix.h"
 
 namespace activediff::plugin {
 
 enum class Relax { None, Hydrogens, PhiPsiRestrained };
-Relax relaxFromName(const std::string& name);  // "none" | "hydrogens" | "phi-psi"
-std::string relaxName(Relax relax);
+// Inline, so that the executable without OpenMM checks --relax the same way.
+inline Relax relaxFromName(const std::string& name) {
+  if (name == "none") return Relax::None;
+  if (name == "hydrogens") return Relax::Hydrogens;
+  if (name == "phi-psi") return Relax::PhiPsiRestrained;
+  throw Error("--relax", "unknown relaxation '" + name + "' (none, hydrogens, phi-psi)");
+}
 
 struct ScoringOptions {
   Relax relax = Relax::None;
