@@ -224,14 +224,45 @@ MoleculeGraph::MoleculeGraph(const Topology& topology, const PositionsNm& refere
   }
 }
 
-void MoleculeGraph::makeWhole(PositionsNm& positionsNm, const Eigen::Matrix3d& boxNm) const {
+void makeWholeAlong(const std::vector<std::pair<int, int>>& forest, PositionsNm& positionsNm,
+                    const Eigen::Matrix3d& boxNm) {
   if (!isPeriodicBox(boxNm)) return;
-  // As gmx trjconv -pbc mol: from each root, every atom in breadth-first
-  // order moves to the minimum image of its already placed parent.
-  for (const auto& [atom, parent] : treeOrder_) {
+  for (const auto& [atom, parent] : forest) {
     if (parent < 0) continue;
     positionsNm.row(atom) = positionsNm.row(parent) + minimumImage(positionsNm.row(atom) - positionsNm.row(parent), boxNm);
   }
+}
+
+std::vector<std::pair<int, int>> spanningForest(int atomCount, const std::vector<std::pair<int, int>>& bonds) {
+  std::vector<std::vector<int>> neighbours(static_cast<std::size_t>(atomCount));
+  for (const auto& [i, j] : bonds) {
+    if (i < 0 || j < 0 || i >= atomCount || j >= atomCount) continue;
+    neighbours[i].push_back(j);
+    neighbours[j].push_back(i);
+  }
+  std::vector<std::pair<int, int>> forest;
+  std::vector<char> visited(static_cast<std::size_t>(atomCount), 0);
+  for (int root = 0; root < atomCount; ++root) {
+    if (visited[root]) continue;
+    visited[root] = 1;
+    forest.push_back({root, -1});
+    std::deque<int> queue{root};
+    while (!queue.empty()) {
+      const int i = queue.front();
+      queue.pop_front();
+      for (int j : neighbours[i]) {
+        if (visited[j]) continue;
+        visited[j] = 1;
+        forest.push_back({j, i});
+        queue.push_back(j);
+      }
+    }
+  }
+  return forest;
+}
+
+void MoleculeGraph::makeWhole(PositionsNm& positionsNm, const Eigen::Matrix3d& boxNm) const {
+  makeWholeAlong(treeOrder_, positionsNm, boxNm);
 }
 
 BondPlausibility MoleculeGraph::plausibility() const {

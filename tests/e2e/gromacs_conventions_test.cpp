@@ -195,6 +195,49 @@ TEST(GromacsIndexGroups, SelectTheMoleculeOfASolvatedSystemSplitAcrossTheBox) {
   }
 }
 
+// energy -n: the System's atoms cut out of each solvated frame and made whole
+// along the System's bonds, against OpenMM's Python layer on MDTraj's
+// make_molecules_whole of the same frames (rectangular box, where it is right).
+TEST(GromacsIndexGroups, EnergyOfTheMoleculeInASolvatedSystemSplitAcrossTheBox) {
+  ScratchDirectory scratch;
+  constexpr int kFrames = 6;
+  const SplitSystem s = buildSplitSystem(scratch, "cubic", "-box 2.4", kFrames);
+  const std::string system = (kExamples / "system.xml").string();
+  const fs::path csv = scratch / "split-energies.csv";
+  const auto run = runActivediff("energy -q --system " + system + " -f " + s.xtc.string() + " -n " +
+                                 s.ndx.string() + " --group Protein -o " + csv.string());
+  ASSERT_EQ(run.exitCode, 0) << run.output;
+  const auto oracle = runOracle("openmm_energies.py", system + " " + s.xtc.string() + " " + s.gro.string() +
+                                                          " --molecule-atoms=22");
+  ASSERT_EQ(oracle.exitCode, 0) << oracle.output;
+  std::vector<double> expected;
+  std::istringstream lines(oracle.output);
+  for (std::string line; std::getline(lines, line);) {
+    const auto row = numbers(line);
+    if (row.size() == 2) expected.push_back(row[1]);
+  }
+  ASSERT_EQ(expected.size(), static_cast<std::size_t>(kFrames));
+  std::ifstream table(csv);
+  std::string line;
+  std::getline(table, line);  // header
+  int k = 0;
+  for (; std::getline(table, line); ++k) {
+    ASSERT_LT(k, kFrames);
+    const double energy = std::stod(line.substr(line.rfind(',') + 1));
+    EXPECT_NEAR(energy, expected[k], 1e-3) << "frame " << k;
+  }
+  EXPECT_EQ(k, kFrames);
+  // The same frames without -n are another system: refused with the counts.
+  const auto whole = runActivediff("energy -q --system " + system + " -f " + s.xtc.string() + " -o " +
+                                   (scratch / "no-index.csv").string());
+  EXPECT_NE(whole.exitCode, 0);
+  // A group of the wrong size names both counts.
+  const auto wrong = runActivediff("energy -q --system " + system + " -f " + s.xtc.string() + " -n " +
+                                   s.ndx.string() + " --group System -o " + (scratch / "wrong.csv").string());
+  EXPECT_NE(wrong.exitCode, 0);
+  EXPECT_NE(wrong.output.find("particles"), std::string::npos) << wrong.output;
+}
+
 TEST(GromacsIndexGroups, ChoosingAGroupIsRequiredAndChecked) {
   ScratchDirectory scratch;
   const SplitSystem s = buildSplitSystem(scratch, "cubic", "-box 2.4", 2);

@@ -9,6 +9,7 @@
 
 #include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/error.h"
+#include "activediff/featurize/index_groups.h"
 #include "activediff/featurize/molecule_graph.h"
 #include "activediff/featurize/structure.h"
 #include "activediff/plugin/openmm_setup.h"
@@ -30,11 +31,15 @@ struct EnergyOptions {
   std::string output = "energies.csv";
   std::string platform = "Reference";
   int threads = 0;
+  std::string indexFile;  // -n: the System's atoms in a larger (solvated) trajectory
+  std::string group;      // --group: name or number of the index group
   FrameSelectionOptions selection;
 
   nlohmann::json toJson() const {
     return {{"system", systemXml}, {"trajectory", trajectory}, {"output", output},
-            {"platform", platform}, {"threads", threads},      {"selection", selection.toJson()}};
+            {"platform", platform}, {"threads", threads},      {"selection", selection.toJson()},
+            {"index", indexFile.empty() ? nlohmann::json(nullptr) : nlohmann::json(indexFile)},
+            {"group", group.empty() ? nlohmann::json(nullptr) : nlohmann::json(group)}};
   }
 };
 
@@ -47,7 +52,10 @@ void runEnergy(const EnergyOptions& options) {
   if (csvPath.extension() != ".csv" && !xvg) throw Error(options.output, "output table must end in .csv or .xvg");
   std::filesystem::path jsonPath = csvPath;
   jsonPath.replace_extension(".json");
-  declareInputs({options.systemXml, options.trajectory});
+  if (!options.group.empty() && options.indexFile.empty()) throw Error("--group", "needs an index file (-n index.ndx)");
+  std::vector<std::string> inputs = {options.systemXml, options.trajectory};
+  if (!options.indexFile.empty()) inputs.push_back(options.indexFile);
+  declareInputs(inputs);
   // Claimed before any work, so a refusal costs nothing; the table is
   // committed first and its JSON summary last.
   OutputClaim csvClaim(csvPath, OutputShape::File);
@@ -57,10 +65,28 @@ void runEnergy(const EnergyOptions& options) {
   const BondPlausibility plausibility = plugin::bondPlausibilityOf(*system);
   plugin::PotentialEnergyEvaluator evaluator(std::move(system), options.platform, options.threads);
   const int particles = evaluator.particleCount();
+  // -n: the System is the index group's atoms of each (larger) frame.
+  std::vector<int> groupAtoms;
+  std::string groupName;
+  if (!options.indexFile.empty()) {
+    const std::vector<IndexGroup> groups = readIndexFile(options.indexFile);
+    const IndexGroup& group = chooseIndexGroup(groups, options.group, options.indexFile);
+    if (static_cast<int>(group.atoms.size()) != particles) {
+      throw Error(options.indexFile, fmt::format("group '{}' has {} atoms but the System ({}) has {} particles",
+                                                 group.name, group.atoms.size(), options.systemXml, particles));
+    }
+    groupAtoms = group.atoms;
+    groupName = group.name;
+  }
+  // Molecules broken across the periodic box are made whole along the
+  // System's bonds first, as gmx trjconv -pbc mol does.
+  const std::vector<std::pair<int, int>> forest = spanningForest(particles, plausibility.bonds());
   TrajectoryReader::Options readOptions;
   options.selection.applyTo(readOptions);
-  readOptions.expectedAtoms = particles;
+  readOptions.expectedAtoms = groupAtoms.empty() ? particles : -1;
   TrajectoryReader reader(options.trajectory, readOptions);
+  const int highestGroupAtom = groupAtoms.empty() ? -1 : *std::max_element(groupAtoms.begin(), groupAtoms.end());
+  PositionsNm molecule;
 
   std::vector<std::int64_t> frames;
   std::vector<double> times;
@@ -70,12 +96,23 @@ void runEnergy(const EnergyOptions& options) {
   while (reader.next(frame)) {
     frames.push_back(frame.index);
     times.push_back(frame.timePs);
-    if (std::string problem = plausibility.check(frame.positionsNm); !problem.empty()) {
-      throw Error(options.trajectory, "frame " + std::to_string(frame.index) + ": unphysical frame: " + problem +
-                                          " -- corrupt coordinates, a molecule broken across the periodic box, "
-                                          "or a trajectory of another system");
+    if (groupAtoms.empty()) {
+      molecule = frame.positionsNm;
+    } else {
+      if (frame.positionsNm.rows() <= highestGroupAtom) {
+        throw Error(options.trajectory, fmt::format("frame {}: has {} atoms; index group '{}' of {} needs atom {}",
+                                                    frame.index, frame.positionsNm.rows(), groupName,
+                                                    options.indexFile, highestGroupAtom + 1));
+      }
+      selectRows(frame.positionsNm, groupAtoms, molecule);
     }
-    energies.push_back(evaluator.energyKjPerMol(frame.positionsNm));
+    makeWholeAlong(forest, molecule, frame.boxNm);
+    if (std::string problem = plausibility.check(molecule); !problem.empty()) {
+      throw Error(options.trajectory, "frame " + std::to_string(frame.index) + ": unphysical frame: " + problem +
+                                          " -- corrupt coordinates, a molecule broken across a box the file does "
+                                          "not record, or a trajectory of another system");
+    }
+    energies.push_back(evaluator.energyKjPerMol(molecule));
     if (frames.size() % 1000 == 0) progress.update(static_cast<std::int64_t>(frames.size()));
   }
   if (frames.empty()) throw Error(options.trajectory, "no frames selected");
@@ -120,6 +157,10 @@ void addEnergy(CLI::App& app) {
   sub->add_option("--platform", options->platform, "OpenMM platform (Reference is exact double precision)")
       ->capture_default_str();
   sub->add_option("--threads", options->threads, "CPU platform threads (0 = default)")->capture_default_str();
+  addIndexGroupOptions(sub, options->indexFile, options->group,
+                       "whose group holds the System's atoms in a larger (e.g. solvated) trajectory: each frame is "
+                       "cut to them. Molecules are made whole across the periodic box with the System's bonds "
+                       "first, as gmx trjconv -pbc mol does");
   options->selection.addTo(sub, "");
   sub->callback([options] { runEnergy(*options); });
 }

@@ -219,15 +219,10 @@ void addFeaturize(CLI::App& app) {
   sub->add_option("--features", options->features, "feature set: 2d (phi, psi) or 25d (internal coordinates)")
       ->capture_default_str();
   options->selection.addTo(sub, " from each file");
-  sub->add_option("-n,--index", options->indexFile,
-                  "GROMACS index file (.ndx, from gmx make_ndx or gmx select) whose group holds the molecule's "
-                  "atoms in a larger (e.g. solvated) system; -s and the trajectories are then the whole system. "
-                  "The molecule is made whole across the periodic box with its bonds, as gmx trjconv -pbc mol "
-                  "does, in the topology and in every frame")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--group", options->group,
-                  "the index group: its name (case-insensitive, or a unique prefix) or its number as gmx lists "
-                  "them (0-based); may be left out when the file has one group");
+  addIndexGroupOptions(sub, options->indexFile, options->group,
+                       "whose group holds the molecule's atoms in a larger (e.g. solvated) system; -s and the "
+                       "trajectories are then the whole system. The molecule is made whole across the periodic box "
+                       "with its bonds, as gmx trjconv -pbc mol does, in the topology and in every frame");
   sub->add_option("--xvg", options->xvg,
                   "also write the per-frame features as an .xvg table (time in ps; angles in degrees, bonds in nm, "
                   "as gmx writes them), with a JSON of its column averages beside it");

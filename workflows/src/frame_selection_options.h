@@ -88,4 +88,14 @@ struct FrameSelectionOptions {
   }
 };
 
+// -n/--index and --group as featurize and energy take them (index_groups.h).
+// indexHelp: what the group's atoms are in this command.
+inline void addIndexGroupOptions(CLI::App* sub, std::string& indexFile, std::string& group, const std::string& indexHelp) {
+  sub->add_option("-n,--index", indexFile, "GROMACS index file (.ndx, from gmx make_ndx or gmx select) " + indexHelp)
+      ->check(CLI::ExistingFile);
+  sub->add_option("--group", group,
+                  "the index group: its name (case-insensitive, or a unique prefix) or its number as gmx lists "
+                  "them (0-based); may be left out when the file has one group");
+}
+
 }  // namespace activediff::cli

@@ -44,6 +44,7 @@ class BondPlausibility {
   // sum(d r) / sum(r^2) of a frame; 1 for the reference itself.
   double scale(const PositionsNm& positionsNm) const;
   std::size_t size() const { return bonds_.size(); }
+  const std::vector<std::pair<int, int>>& bonds() const { return bonds_; }
 
  private:
   std::vector<std::pair<int, int>> bonds_;
@@ -51,6 +52,17 @@ class BondPlausibility {
   double sumSquaredReferenceNm2_ = 0.0;
   std::function<std::string(int)> label_;
 };
+
+// A breadth-first spanning forest of a bond graph over atomCount atoms:
+// (atom, parent) pairs, parent -1 for each root, parents before children.
+// Atoms in no bond are roots of their own.
+std::vector<std::pair<int, int>> spanningForest(int atomCount, const std::vector<std::pair<int, int>>& bonds);
+
+// As gmx trjconv -pbc mol: every atom of the forest, in its order, moves by
+// box vectors to the minimum image of its already placed parent. No-op when
+// the box is zero (no periodic boundaries).
+void makeWholeAlong(const std::vector<std::pair<int, int>>& forest, PositionsNm& positionsNm,
+                    const Eigen::Matrix3d& boxNm);
 
 class MoleculeGraph {
  public:
