@@ -32,10 +32,20 @@ json historyJson(const TrainingHistory& h) {
 }
 }  // namespace
 
-std::string metadataToJson(const CheckpointMetadata& m) {
-  const FeatureSpec& f = m.features;
+json featureSpecJson(const FeatureSpec& f) {
   std::vector<double> mean(f.mean.data(), f.mean.data() + f.mean.size());
   std::vector<double> stddev(f.stddev.data(), f.stddev.data() + f.stddev.size());
+  return {{"feature_set", f.featureSet},
+          {"names", f.names},
+          {"units", f.units},
+          {"kinds", f.kinds},
+          {"periodic", f.periodic},
+          {"branch_cuts_rad", finiteOrNull(f.branchCutsRad)},
+          {"mean", mean},
+          {"stddev", stddev}};
+}
+
+std::string metadataToJson(const CheckpointMetadata& m) {
   const NetworkShape& n = m.network;
   json j = {
       {"format", "activediff-checkpoint"},
@@ -43,15 +53,7 @@ std::string metadataToJson(const CheckpointMetadata& m) {
       {"config_toml", toToml(m.config)},
       {"config", json::parse(toJsonText(m.config))},
       {"process", LinearSde::fromParameters(m.config.process.sde).describe()},
-      {"features",
-       {{"feature_set", f.featureSet},
-        {"names", f.names},
-        {"units", f.units},
-        {"kinds", f.kinds},
-        {"periodic", f.periodic},
-        {"branch_cuts_rad", finiteOrNull(f.branchCutsRad)},
-        {"mean", mean},
-        {"stddev", stddev}}},
+      {"features", featureSpecJson(m.features)},
       {"network",
        {{"dims", n.dims},
         {"channels", n.channels},

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "activediff/model/config.h"
 #include "activediff/model/feature_spec.h"
 #include "activediff/model/layout.h"
@@ -48,6 +50,10 @@ struct CheckpointMetadata {
   std::int64_t trainRows = 0, validationRows = 0;
   std::string provenanceJson = "{}";
 };
+
+// The feature spec as checkpoints and exports record it: feature_set, names,
+// units, kinds, periodic, branch_cuts_rad (null where none), mean, stddev.
+nlohmann::json featureSpecJson(const FeatureSpec& features);
 
 std::string metadataToJson(const CheckpointMetadata& m);
 // Throws activediff::Error naming `file` when a field is missing or malformed.

@@ -259,10 +259,10 @@ std::string NetworkExport::describeJson(const std::string& moduleFile) const {
     whitening[sde.channelName(1)] = std::vector<double>(col.data(), col.data() + gridSize);
   }
 
-  std::vector<double> mean(f.mean.data(), f.mean.data() + f.mean.size());
-  std::vector<double> stddev(f.stddev.data(), f.stddev.data() + f.stddev.size());
-  json cuts = json::array();
-  for (double c : f.branchCutsRad) cuts.push_back(std::isfinite(c) ? json(c) : json(nullptr));
+  json features = detail::featureSpecJson(f);
+  features["standardization"] =
+      "x = (f - mean) / stddev, periodic f first unwrapped to [cut, cut + 2 pi); back: f = mean + stddev x, "
+      "periodic values wrapped to (-pi, pi]";
 
   json j = {
       {"format", "activediff-torchscript-export"},
@@ -309,17 +309,7 @@ std::string NetworkExport::describeJson(const std::string& moduleFile) const {
           {"frequencies", frequencies}}}}},
       {"process", process},
       {"whitening", whitening},
-      {"features",
-       {{"feature_set", f.featureSet},
-        {"names", f.names},
-        {"units", f.units},
-        {"kinds", f.kinds},
-        {"periodic", f.periodic},
-        {"branch_cuts_rad", cuts},
-        {"mean", mean},
-        {"stddev", stddev},
-        {"standardization", "x = (f - mean) / stddev, periodic f first unwrapped to [cut, cut + 2 pi); back: f = "
-                            "mean + stddev x, periodic values wrapped to (-pi, pi]"}}},
+      {"features", features},
       {"checkpoint",
        {{"path", impl_->path.string()},
         {"step", m.step},
