@@ -36,16 +36,22 @@ class ExportCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scratch_ = new ScratchDirectory();
-    // Training data as plain N x D .npy files: the network, not the features, is under test here.
-    writeTrainingData("data2d.npy", 2);
-    writeTrainingData("data25d.npy", 25);
+    // Training data: the shipped MD, featurized as users do (2d and 25d), so
+    // the export carries a real feature spec (periodic flags, branch cuts).
+    for (const std::string features : {"2d", "25d"}) {
+      const auto r = runActivediff("featurize -q --features " + features + " -s " +
+                                   (examplesDir() / "ala2" / "ala2.pdb").string() + " -f " +
+                                   (examplesDir() / "ala2" / "md" / "run1.xtc").string() + " -o " +
+                                   path("data" + features));
+      EXPECT_EQ(r.exitCode, 0) << r.output;
+    }
   }
   // The training directory of a shipped config (examples/configs/<config>.toml),
   // trained on first use in this process (ctest runs each test alone).
   static std::string trainedRun(const std::string& config) {
     const std::string run = path("run-" + config);
     if (fs::exists(fs::path(run) / "checkpoint.adck")) return run;
-    const std::string data = config.rfind("25d", 0) == 0 ? "data25d.npy" : "data2d.npy";
+    const std::string data = config.rfind("25d", 0) == 0 ? "data25d" : "data2d";
     const auto r = runActivediff("train -q -d " + path(data) + " -o " + run + " -c " +
                                  (examplesDir() / "configs" / (config + ".toml")).string() + kQuickTraining);
     EXPECT_EQ(r.exitCode, 0) << "train " << config << ": " << r.output;
@@ -56,20 +62,6 @@ class ExportCli : public ::testing::Test {
     scratch_ = nullptr;
   }
   static std::string path(const std::string& name) { return ((*scratch_) / name).string(); }
-
-  // N x D features with means and spreads of their own (so that the
-  // standardization is not the identity).
-  static void writeTrainingData(const std::string& name, int dims) {
-    NpyWriter writer(path(name), NpyType::Float64, dims);
-    std::mt19937_64 rng(3);
-    std::normal_distribution<double> normal;
-    std::vector<double> row(dims);
-    for (int r = 0; r < 1000; ++r) {
-      for (int c = 0; c < dims; ++c) row[c] = 0.5 * c + (0.2 + 0.1 * c) * normal(rng);
-      writer.appendRow(row.data());
-    }
-    writer.finish();
-  }
 
   // Rows (z, t): standard-normal states, times spread over [t_eps, T] in log
   // t (both ends included), where the time features change fastest.
@@ -161,7 +153,8 @@ TEST_F(ExportCli, JsonHoldsProcessStandardizationFeaturesAndProvenance) {
             std::string::npos);
   EXPECT_EQ(d["process"]["kind"], "active");
   EXPECT_EQ(d["process"]["channel_names"], nlohmann::json::array({"x", "eta"}));
-  EXPECT_EQ(d["features"]["feature_set"], "plain-npy") << d["features"]["feature_set"];
+  EXPECT_EQ(d["features"]["feature_set"], "capped-residue-25d") << d["features"]["feature_set"];
+  EXPECT_EQ(d["features"]["periodic"].size(), 25u);
   EXPECT_EQ(d["features"]["mean"].size(), 25u);
   EXPECT_EQ(d["features"]["stddev"].size(), 25u);
   EXPECT_EQ(d["forward_inputs"]["z"]["columns"].size(), 50u);
