@@ -108,6 +108,78 @@ TEST_F(EvaluateCli, ReportsTheModelLikelihoodOfReferenceFramesAndTheLossCurve) {
   }
 }
 
+TEST_F(EvaluateCli, QualityRatioAndBaselinesAgainstUnseenMdAgreeWithNumpy) {
+  // Train on run1, unseen run2 (stride 2: 2,500 frames each).
+  const std::string ex = (examplesDir() / "ala2" / "md").string();
+  for (const char* run : {"run1", "run2"}) {
+    const auto result = runActivediff("featurize -q -f " + ex + "/" + run + ".xtc -s " + kPdb +
+                                      " --features 2d --stride 2 -o " + path(std::string("q-") + run));
+    ASSERT_EQ(result.exitCode, 0) << result.output;
+  }
+  const std::string training = path("q-run1"), unseen = path("q-run2");
+  // The training frames as the samples: ratio exactly 1.
+  const auto self = runActivediff("evaluate --reference " + unseen + " --generated " + training + " --training " +
+                                  training + " --quality-seeds 4 -o " + path("q-self"));
+  ASSERT_EQ(self.exitCode, 0) << self.output;
+  const auto selfReport = readJson(path("q-self") + "/report.json");
+  const auto& q = selfReport["quality"];
+  EXPECT_EQ(q["ratio"].get<double>(), 1.0);
+  EXPECT_EQ(q["n"].get<int>(), 2500);
+  EXPECT_EQ(q["replay"]["per_seed"].size(), 4u);
+  // Both baselines above 1 on these correlated MD frames; smoothing beats replay.
+  EXPECT_GT(q["replay"]["mean"].get<double>(), 1.0);
+  EXPECT_GT(q["kde"]["mean"].get<double>(), 1.0);
+  EXPECT_LT(q["kde"]["mean"].get<double>(), q["replay"]["mean"].get<double>());
+  auto check = runOracle("check_report.py", path("q-self") + "/report.json " + unseen + " " + training + " " + training);
+  EXPECT_EQ(check.exitCode, 0) << check.output;
+  // More samples (5,000, two of them damaged) than training frames: subsampled
+  // evenly to 2,500 of the valid ones; numpy recomputes histograms and JS.
+  ASSERT_EQ(runOracle("synthetic_dataset.py", path("md2d") + " " + path("q-gen") + " 1 0.05 1").exitCode, 0);
+  const auto more = runActivediff("evaluate --reference " + unseen + " --generated " + path("q-gen") + " --training " +
+                                  training + " --quality-seeds 3 --quality-seed 7 -o " + path("q-more"));
+  ASSERT_EQ(more.exitCode, 0) << more.output;
+  const auto moreReport = readJson(path("q-more") + "/report.json");
+  EXPECT_EQ(moreReport["quality"]["generated"]["valid_samples"].get<int>(), 4998);
+  EXPECT_EQ(moreReport["quality"]["replay"]["seeds"], nlohmann::json({7, 8, 9}));
+  check = runOracle("check_report.py", path("q-more") + "/report.json " + unseen + " " + path("q-gen") + " " + training);
+  EXPECT_EQ(check.exitCode, 0) << check.output;
+  std::ifstream markdown(path("q-more") + "/report.md");
+  const std::string text((std::istreambuf_iterator<char>(markdown)), std::istreambuf_iterator<char>());
+  char ratio[32];
+  std::snprintf(ratio, sizeof ratio, "%.3f", moreReport["quality"]["ratio"].get<double>());
+  EXPECT_NE(text.find(std::string("| generated (this sample set) | ") + ratio), std::string::npos) << text;
+  // Fewer valid samples than training frames: an error naming both counts.
+  const auto fewer = runActivediff("evaluate --reference " + unseen + " --generated " + training + " --training " +
+                                   path("md2d") + " -o " + path("q-fewer"));
+  EXPECT_NE(fewer.exitCode, 0);
+  EXPECT_NE(fewer.output.find("2500 valid samples"), std::string::npos) << fewer.output;
+  EXPECT_NE(fewer.output.find("5000 frames"), std::string::npos) << fewer.output;
+  EXPECT_FALSE(std::filesystem::exists(path("q-fewer") + "/report.json"));
+}
+
+TEST_F(EvaluateCli, QualityProtocolScriptRunsTheBaselinesEachDirection) {
+  // bench/quality_protocol.sh without training (the model part runs in the
+  // benchmark): featurize each run, evaluate --training both ways, the table.
+  const auto result = testing::runCommand("ACTIVEDIFF=" + testing::activediffBinary() + " " +
+                                          (testing::sourceDir() / "bench" / "quality_protocol.sh").string() +
+                                          " --baselines-only --seeds 3 --out " + path("protocol") + " --json " +
+                                          path("protocol.json") + " 2>&1");
+  ASSERT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("train run2, unseen run1"), std::string::npos) << result.output;
+  const auto table = readJson(path("protocol.json"));
+  for (const char* direction : {"train-run1", "train-run2"}) {
+    EXPECT_EQ(table[direction]["n"].get<int>(), 5000) << direction;
+    EXPECT_EQ(table[direction]["replay"]["per_seed"].size(), 3u) << direction;
+    const double replay = table[direction]["replay"]["mean"].get<double>();
+    const double kde = table[direction]["kde"]["mean"].get<double>();
+    // The shipped data's baselines (BENCHMARKS.md): replay ~1.36, KDE ~1.21.
+    EXPECT_GT(replay, 1.2) << direction;
+    EXPECT_LT(replay, 1.55) << direction;
+    EXPECT_GT(kde, 1.05) << direction;
+    EXPECT_LT(kde, replay) << direction;
+  }
+}
+
 TEST_F(EvaluateCli, WrongDimensionAndMissingReferenceAreClearErrors) {
   const auto wrong = runActivediff("evaluate --reference " + path("md2d") + " --generated " + path("md25d") + " -o " +
                                    path("wrong"));

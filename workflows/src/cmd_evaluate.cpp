@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "activediff/featurize/atomic_output.h"
@@ -16,6 +17,7 @@
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/geometry.h"
 #include "activediff/featurize/populations.h"
+#include "activediff/featurize/quality.h"
 #include "activediff/featurize/ramachandran.h"
 #include "activediff/featurize/states.h"
 #include "activediff/plugin/openmm_setup.h"
@@ -52,6 +54,8 @@ struct EvaluateOptions {
   std::int64_t likelihoodFrames = 500;
   std::string trainingLog;
   double temperatureK = 300.0;
+  std::string training;  // the frames the model was trained on: the quality ratio
+  QualitySeeds qualitySeeds;
   std::string referenceLabel = "MD";
   std::string generatedLabel = "generated";
   json toJson() const {
@@ -59,13 +63,12 @@ struct EvaluateOptions {
             {"output", output},             {"structure_path", path.toJson()},
             {"energy_samples", energySamples}, {"model", model},
             {"likelihood_frames", likelihoodFrames}, {"training_log", trainingLog},
-            {"temperature_k", temperatureK}};
+            {"temperature_k", temperatureK}, {"training", training},
+            {"quality_seed", qualitySeeds.first}, {"quality_seeds", qualitySeeds.count}};
   }
 };
 
-struct PhiPsi {
-  std::vector<double> phiRad, psiRad;
-};
+using PhiPsi = PhiPsiAngles;  // quality.h
 
 PhiPsi phiPsiOf(const Dataset& dataset, const std::vector<std::int64_t>& rows, const std::string& file) {
   const int phi = dataset.featureIndex("phi");
@@ -79,11 +82,7 @@ PhiPsi phiPsiOf(const Dataset& dataset, const std::vector<std::int64_t>& rows, c
   return result;
 }
 
-RamachandranHistogram histogramOf(const PhiPsi& angles) {
-  RamachandranHistogram histogram;
-  for (std::size_t i = 0; i < angles.phiRad.size(); ++i) histogram.addRad(angles.phiRad[i], angles.psiRad[i]);
-  return histogram;
-}
+RamachandranHistogram histogramOf(const PhiPsi& angles) { return ramachandranHistogramOf(angles); }
 
 json populationsJson(const Populations& populations) {
   json states = json::object();
@@ -121,9 +120,67 @@ std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> referenceHalves(
 
 std::string md(double value, int digits = 4) { return std::isfinite(value) ? fmt::format("{:.{}f}", value, digits) : "n/a"; }
 
+json qualityResultJson(const QualityResult& r) {
+  const auto orNull = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  return {{"mean", r.mean}, {"standard_error", orNull(r.standardError)}, {"per_seed", r.perSeed}, {"seeds", r.seeds},
+          {"n", r.n}};
+}
+
+// The quality ratio and its baselines (quality.h): --reference is the unseen
+// MD, --training the frames the model was trained on.
+json qualityJson(const EvaluateOptions& options, const Dataset& training, const PhiPsi& unseen,
+                 const PhiPsi& generatedValid) {
+  const QualityReference reference = [&] {
+    try {
+      return QualityReference(phiPsiOf(training, allRows(training.frames()), options.training), unseen);
+    } catch (const Error& e) {
+      throw Error(options.training, std::string(e.what()) + " (--training against --reference " + options.reference + ")");
+    }
+  }();
+  const std::int64_t n = reference.n();
+  const auto valid = static_cast<std::int64_t>(generatedValid.size());
+  if (valid < n) {
+    throw Error(options.generated,
+                fmt::format("has {} valid samples but --training {} has {} frames: the quality ratio compares equal "
+                            "numbers of points (histogram JS is biased by N); sample at least {} (sample -n {})",
+                            valid, options.training, n, n, n));
+  }
+  PhiPsi used;
+  for (std::int64_t i : evenlySpacedIndices(valid, n)) {
+    used.phiRad.push_back(generatedValid.phiRad[i]);
+    used.psiRad.push_back(generatedValid.psiRad[i]);
+  }
+  const double generatedJs = reference.jsNats(used);
+  const QualityResult replay = replayBaseline(reference, options.qualitySeeds);
+  const QualityResult kde = kdeBaseline(reference, options.qualitySeeds);
+  json kdeJson = qualityResultJson(kde);
+  std::vector<double> gridDeg;
+  for (double h : kde.bandwidthGridRad) gridDeg.push_back(h * kDegPerRad);
+  kdeJson["bandwidth_rad"] = kde.bandwidthRad;
+  kdeJson["bandwidth_deg"] = kde.bandwidthRad * kDegPerRad;
+  kdeJson["bandwidth_grid_deg"] = gridDeg;
+  kdeJson["grid_mean_ratio"] = kde.gridMeans;
+  kdeJson["search_seeds"] = kde.searchSeeds;
+  return {{"protocol", qualityProtocolDescription()},
+          {"bins", kRamachandranBins},
+          {"n", n},
+          {"training", {{"dataset", options.training}, {"frames", training.frames()}}},
+          {"unseen", {{"dataset", options.reference}, {"frames", reference.unseenFrames()}}},
+          {"generated",
+           {{"valid_samples", valid},
+            {"used", n},
+            {"selection", "evenly spaced over the valid samples: valid sample floor(i * valid_samples / n), i = 0 .. n-1"}}},
+          {"training_js_nats", reference.trainingJsNats()},
+          {"generated_js_nats", generatedJs},
+          {"ratio", generatedJs / reference.trainingJsNats()},
+          {"replay", qualityResultJson(replay)},
+          {"kde", kdeJson},
+          {"seeds", {{"first", options.qualitySeeds.first}, {"count", options.qualitySeeds.count}}}};
+}
+
 void runEvaluate(const EvaluateOptions& options) {
   declareInputs({options.reference, options.generated, options.path.topology, options.path.systemXml, options.model,
-                 options.trainingLog});
+                 options.trainingLog, options.training});
   const Dataset reference = readDataset(options.reference);
   const Dataset generated = readDataset(options.generated, FeatureValidation::AllowNonFinite);
   if (generated.dimension() != reference.dimension() || generated.info.featureSet != reference.info.featureSet) {
@@ -131,6 +188,8 @@ void runEvaluate(const EvaluateOptions& options) {
                                                generated.dimension(), generated.info.featureSet, options.reference,
                                                reference.dimension(), reference.info.featureSet));
   }
+  std::optional<Dataset> training;
+  if (!options.training.empty()) training = readDataset(options.training);
   // The report is assembled in a temporary directory of the tool's own and
   // moved into place when complete (backed up / refused by the policy).
   OutputClaim reportClaim(options.output, OutputShape::Directory);
@@ -175,6 +234,7 @@ void runEvaluate(const EvaluateOptions& options) {
                             {"js_over_floor", floorJs > 0 ? js / floorJs : NAN},
                             {"floor_halves", halvesHow},
                             {"floor_half_frames", {firstHalf.size(), secondHalf.size()}}};
+  if (training) report["quality"] = qualityJson(options, *training, referenceAngles, generatedAngles);
   plotRamachandranComparison((dir / "ramachandran.png").string(), referenceHistogram, generatedHistogram,
                              options.referenceLabel, options.generatedLabel, options.temperatureK);
   plots["ramachandran"] = "ramachandran.png";
@@ -252,11 +312,22 @@ void runEvaluate(const EvaluateOptions& options) {
         for (double& v : b) v = unwrapFromCutRad(v, cut);
       }
       const double w1 = wasserstein1(a, b);
-      perFeature.push_back({{"name", info.name}, {"unit", info.unit}, {"wasserstein1", w1}, {"periodic", info.periodic}});
       const double scale = info.unit == "rad" ? kDegPerRad : 1.0;
       for (double& v : a) v *= scale;
       for (double& v : b) v *= scale;
       panels.push_back({info.name + (info.unit == "rad" ? " (deg)" : " (nm)"), a, b});
+      // The counts features.png draws, so that users can replot them.
+      const PanelHistogram histogram = histogramOfPanel(panels.back());
+      perFeature.push_back({{"name", info.name},
+                            {"unit", info.unit},
+                            {"wasserstein1", w1},
+                            {"periodic", info.periodic},
+                            {"histogram",
+                             {{"unit", info.unit == "rad" ? "deg" : info.unit},
+                              {"values", info.periodic ? "unwrapped from the reference's branch cut" : "as stored"},
+                              {"edges", histogram.edges},
+                              {"reference", histogram.reference},
+                              {"generated", histogram.generated}}}});
     }
     report["features"] = perFeature;
     plotHistogramGrid((dir / "features.png").string(), panels, options.referenceLabel, options.generatedLabel);
@@ -333,6 +404,20 @@ void runEvaluate(const EvaluateOptions& options) {
   text += fmt::format("| JS divergence, generated vs MD (nats) | {} |\n| floor: JS of two MD halves ({}) | {} |\n| ratio to floor | {} |\n\n",
                       md(js), halvesHow, md(floorJs), md(floorJs > 0 ? js / floorJs : NAN, 2));
   text += "![Ramachandran](ramachandran.png)\n\n";
+  if (report.contains("quality")) {
+    const json& q = report["quality"];
+    const auto pm = [](const json& r) {
+      return md(r["mean"].get<double>(), 3) + " +- " +
+             (r["standard_error"].is_null() ? std::string("n/a") : md(r["standard_error"].get<double>(), 3));
+    };
+    text += fmt::format(
+        "## Quality ratio\n\nJS(samples, unseen MD) / JS(training frames, unseen MD), N = {} points a side "
+        "(training: `{}`; unseen: the reference). Baselines: mean +- standard error over {} seeds.\n\n"
+        "| | ratio |\n|---|---|\n| generated (this sample set) | {} |\n| replay of the training frames (perfect "
+        "memorizer) | {} |\n| best periodic Gaussian KDE (h = {:.1f} deg) | {} |\n\n{}\n\n",
+        q["n"].get<std::int64_t>(), options.training, options.qualitySeeds.count, md(q["ratio"].get<double>(), 3),
+        pm(q["replay"]), q["kde"]["bandwidth_deg"].get<double>(), pm(q["kde"]), q["protocol"].get<std::string>());
+  }
   text += fmt::format(
       "## Free-energy profiles\n\nF(phi) and F(psi) = -kT ln p per 10-degree bin, in kJ/mol at {:g} K "
       "(kT = {:.3f} kJ/mol; --temperature), minimum 0; {} beside {}. The histogram counts behind them and the 2D "
@@ -382,6 +467,11 @@ void runEvaluate(const EvaluateOptions& options) {
   reportClaim.commit();
   std::cout << fmt::format("JS {:.4f} nats (floor {:.4f}, ratio {:.2f}); report: {}\n", js, floorJs,
                            floorJs > 0 ? js / floorJs : NAN, (reportClaim.target() / "report.md").string());
+  if (report.contains("quality")) {
+    const json& q = report["quality"];
+    std::cout << fmt::format("quality ratio {:.3f} (replay {:.3f}, best KDE {:.3f}; N = {})\n", q["ratio"].get<double>(),
+                             q["replay"]["mean"].get<double>(), q["kde"]["mean"].get<double>(), q["n"].get<std::int64_t>());
+  }
 }
 
 void addEvaluate(CLI::App& app) {
@@ -411,6 +501,15 @@ void addEvaluate(CLI::App& app) {
   sub->add_option("--temperature", options->temperatureK, "K, for free energies in plots")
       ->capture_default_str()
       ->check(finitePositive());
+  sub->add_option("--training", options->training,
+                  "the dataset the model was trained on (--reference then being MD it never saw): adds the quality "
+                  "ratio with its replay and KDE baselines");
+  sub->add_option("--quality-seeds", options->qualitySeeds.count, "seeds K of the quality baselines")
+      ->capture_default_str()
+      ->check(atLeast(1));
+  sub->add_option("--quality-seed", options->qualitySeeds.first, "first seed of the quality baselines")
+      ->capture_default_str()
+      ->check(atLeast(0));
   sub->add_option("--reference-label", options->referenceLabel, "label in plots")->capture_default_str();
   sub->add_option("--generated-label", options->generatedLabel, "label in plots")->capture_default_str();
   sub->callback([options] {

@@ -271,38 +271,54 @@ void plotHistogramGrid(const std::string& pngPath, const std::vector<PanelData>&
                        " title " + quoted("blue: " + referenceLabel + "   red: " + generatedLabel) +
                        "\nunset key\nunset ytics\nset xtics font ',7'\n";
   for (std::size_t k = 0; k < panels.size(); ++k) {
-    std::vector<double> all;
-    for (double v : panels[k].reference)
-      if (std::isfinite(v)) all.push_back(v);
-    if (all.empty()) continue;
-    std::sort(all.begin(), all.end());
-    double lo = all[static_cast<std::size_t>(0.001 * (all.size() - 1))];
-    double hi = all[static_cast<std::size_t>(0.999 * (all.size() - 1))];
-    const double pad = 0.15 * std::max(hi - lo, 1e-6);
-    lo -= pad;
-    hi += pad;
+    const PanelHistogram histogram = histogramOfPanel(panels[k], bins);
+    if (histogram.edges.empty()) continue;
+    const double lo = histogram.edges.front(), hi = histogram.edges.back();
     const double width = (hi - lo) / bins;
-    const auto writeDensity = [&](const std::vector<double>& values, const fs::path& file) {
-      std::vector<double> density(bins, 0.0);
+    const auto writeDensity = [&](const std::vector<std::int64_t>& counts, const fs::path& file) {
       double n = 0;
-      for (double v : values) {
-        if (!std::isfinite(v)) continue;
-        n += 1;
-        const int b = static_cast<int>(std::floor((v - lo) / width));
-        if (b >= 0 && b < bins) density[b] += 1;
-      }
+      for (std::int64_t c : counts) n += static_cast<double>(c);
       std::ofstream out(file);
-      for (int b = 0; b < bins; ++b) out << lo + (b + 0.5) * width << " " << (n > 0 ? density[b] / (n * width) : 0) << "\n";
+      for (int b = 0; b < bins; ++b)
+        out << lo + (b + 0.5) * width << " " << (n > 0 ? static_cast<double>(counts[b]) / (n * width) : 0) << "\n";
     };
     const fs::path ref = job.file("r" + std::to_string(k) + ".dat");
     const fs::path gen = job.file("g" + std::to_string(k) + ".dat");
-    writeDensity(panels[k].reference, ref);
-    writeDensity(panels[k].generated, gen);
+    writeDensity(histogram.reference, ref);
+    writeDensity(histogram.generated, gen);
     script += "set title " + quoted(panels[k].title) + "\nset xrange [" + std::to_string(lo) + ":" +
               std::to_string(hi) + "]\nplot " + quoted(ref.string()) + " using 1:2 with steps lw 2 lc rgb '#1e88e5', " +
               quoted(gen.string()) + " using 1:2 with steps lw 2 lc rgb '#d81b60'\n";
   }
   job.run(script + "unset multiplot\n");
+}
+
+PanelHistogram histogramOfPanel(const PanelData& panel, int bins) {
+  PanelHistogram histogram;
+  std::vector<double> all;
+  for (double v : panel.reference)
+    if (std::isfinite(v)) all.push_back(v);
+  if (all.empty()) return histogram;
+  std::sort(all.begin(), all.end());
+  double lo = all[static_cast<std::size_t>(0.001 * (all.size() - 1))];
+  double hi = all[static_cast<std::size_t>(0.999 * (all.size() - 1))];
+  const double pad = 0.15 * std::max(hi - lo, 1e-6);
+  lo -= pad;
+  hi += pad;
+  const double width = (hi - lo) / bins;
+  for (int b = 0; b <= bins; ++b) histogram.edges.push_back(lo + b * width);
+  const auto count = [&](const std::vector<double>& values) {
+    std::vector<std::int64_t> counts(bins, 0);
+    for (double v : values) {
+      if (!std::isfinite(v)) continue;
+      const int b = static_cast<int>(std::floor((v - lo) / width));
+      if (b >= 0 && b < bins) ++counts[b];
+    }
+    return counts;
+  };
+  histogram.reference = count(panel.reference);
+  histogram.generated = count(panel.generated);
+  return histogram;
 }
 
 }  // namespace activediff::cli

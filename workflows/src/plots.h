@@ -3,6 +3,7 @@
 // PNG atomically and throws activediff::Error when gnuplot fails, so a report
 // never links a missing or broken picture.
 #include <Eigen/Core>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -62,5 +63,15 @@ struct PanelData {
 };
 void plotHistogramGrid(const std::string& pngPath, const std::vector<PanelData>& panels,
                        const std::string& referenceLabel, const std::string& generatedLabel, int bins = 40);
+
+// The binning of one panel, as plotHistogramGrid draws it: `bins` equal bins
+// over the reference's 0.1-99.9 % range widened by 15 % each side; counts of
+// the finite values in [edges[b], edges[b + 1]) (values outside are not
+// counted). Empty edges when the reference has no finite value.
+struct PanelHistogram {
+  std::vector<double> edges;
+  std::vector<std::int64_t> reference, generated;
+};
+PanelHistogram histogramOfPanel(const PanelData& panel, int bins = 40);
 
 }  // namespace activediff::cli
