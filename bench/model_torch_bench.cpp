@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     go.batchSize = sampleBatch;
     Generator g(checkpoints[p++], go);
     ad::detail::NetworkShape shape = shapeOf(g.config());
-    for (const char* sampler : {"em", "heun", "sscs", "rk45"}) {
+    for (const char* sampler : {"em", "heun", "sscs", "rk45", "deis"}) {
       SamplerConfig sc;
       sc.kind = sampler;
       sc.steps = 100;

@@ -10,7 +10,7 @@
 #   --tau T              active correlation time (default: the config's)
 #   --steps N            training steps (default 5000)
 #   --samples N          generated samples (default 20000)
-#   --sampler S          em | heun | rk45 | sscs (default: the config's)
+#   --sampler S          deis | em | heun | rk45 | sscs (default: the config's)
 #   --sampler-steps N    reverse-time steps (default: the config's)
 #   --seed N             sampling seed (default 1; -1 draws one, recorded in the outputs)
 #   --energy-samples N   structures scored per side (default 1000)

@@ -2,7 +2,10 @@
 # Installs every Debian package activediff needs (idempotent: apt-get runs only
 # when something is missing), then configures and builds in Release.
 # Sourced by run-tests.sh and run-main-job.sh; usable alone:  workflows/setup.sh
+#   --tests   also install TEST_PACKAGES, what only the tests need (run-tests.sh)
 set -euo pipefail
+WITH_TESTS=0
+if [ "${1:-}" = "--tests" ]; then WITH_TESTS=1; shift; fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}"
 
@@ -15,7 +18,15 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   gnuplot-nox
   python3 python3-numpy python3-simtk python3-mdtraj python3-torch
+  snakemake
 )
+
+# Test-only packages: a one-node Slurm cluster on localhost for the study's
+# Slurm profile test (tests/workflow, study_slurm). Not needed to use activediff.
+TEST_PACKAGES=(
+  slurm-wlm munge
+)
+if [ "$WITH_TESTS" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

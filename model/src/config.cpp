@@ -170,6 +170,7 @@ const std::map<std::string, Section>& schema() {
     a["kind"] = stringKey(ADK_FIELD(sampler.kind));
     a["steps"] = intKey(ADK_FIELD(sampler.steps));
     a["grid"] = stringKey(ADK_FIELD(sampler.grid));
+    a["order"] = intKey(ADK_FIELD(sampler.order));
     a["relative_tolerance"] = doubleKey(ADK_FIELD(sampler.relativeTolerance));
     a["absolute_tolerance"] = doubleKey(ADK_FIELD(sampler.absoluteTolerance));
     a["tweedie"] = boolKey(ADK_FIELD(sampler.tweedie));
@@ -345,6 +346,7 @@ void validateConfig(const ModelConfig& c) {
   parseSamplerKind(s.kind);
   parseTimeGrid(s.grid);
   requireThat(s.steps >= 1, "sampler.steps", ">= 1", s.steps);
+  requireThat(s.order >= 1 && s.order <= 3, "sampler.order", "1, 2 or 3", s.order);
   requireThat(s.relativeTolerance > 0.0, "sampler.relative_tolerance", "> 0",
               s.relativeTolerance);
   requireThat(s.absoluteTolerance > 0.0, "sampler.absolute_tolerance", "> 0",

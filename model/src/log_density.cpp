@@ -13,7 +13,7 @@ ProbabilityFlowDensity::ProbabilityFlowDensity(VanLoanKernel kernel, GaussianPri
     : kernel_(std::move(kernel)), prior_(std::move(prior)), options_(options) {
   if (prior_.channels() != kernel_.channels())
     throw Error("log-density: the prior's channels differ from the process's");
-  grid_ = makeTimeGrid(options_.grid, options_.tEps, prior_.endTime(), options_.steps);
+  grid_ = makeTimeGrid(options_.grid, options_.tEps, prior_.endTime(), options_.steps, &kernel_);
 }
 
 long ProbabilityFlowDensity::integrate(ScoreModel& model, ArrayXXd& z, ArrayXd& ell,

@@ -1,7 +1,9 @@
 #include "activediff/model/samplers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "activediff/featurize/error.h"
 #include "channel_ops.h"
@@ -43,7 +45,9 @@ void eulerMaruyama(const LinearSde& sde, int dims, const std::vector<double>& gr
     score(z, t, s);
     detail::reverseDrift(sde, dims, z, s, 1.0, drift);
     z -= h * drift;
-    addDiffusion(sde, dims, h, z, noise, rng);
+    // The last step ends on its mean: noise injected there would stay in the
+    // samples as an extra variance h Q (issue 11).
+    if (i > 1) addDiffusion(sde, dims, h, z, noise, rng);
     ++result.steps;
   }
 }
@@ -166,6 +170,182 @@ void sscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
   }
 }
 
+
+// Gauss-Legendre nodes and weights on [-1, 1] (Newton on P_n).
+void gaussLegendre(int n, std::vector<double>& x, std::vector<double>& w) {
+  x.assign(n, 0.0);
+  w.assign(n, 0.0);
+  const double pi = std::acos(-1.0);
+  for (int i = 0; i < n; ++i) {
+    double r = std::cos(pi * (i + 0.75) / (n + 0.5));
+    double dp = 1.0;
+    for (int it = 0; it < 100; ++it) {
+      double p0 = 1.0, p1 = r;
+      for (int k = 2; k <= n; ++k) {
+        const double p2 = ((2.0 * k - 1.0) * r * p1 - (k - 1.0) * p0) / k;
+        p0 = p1;
+        p1 = p2;
+      }
+      dp = n * (r * p1 - p0) / (r * r - 1.0);
+      const double dr = p1 / dp;
+      r -= dr;
+      if (std::abs(dr) < 1e-16) break;
+    }
+    x[i] = r;
+    w[i] = 2.0 / ((1.0 - r * r) * dp * dp);
+  }
+}
+
+// DEIS. The linear part A~_t = A + (1/2) Q P_t of the flow, with P_t the
+// precision the residual r = s + P_t z subtracts.
+class DeisLinearPart {
+ public:
+  DeisLinearPart(const VanLoanKernel& kernel, const SamplerOptions& o)
+      : kernel_(kernel), c_(kernel.channels()), referenceVariance_(o.deisReferenceVariance) {
+    using Part = SamplerOptions::DeisLinearPart;
+    part_ = o.deisLinearPart;
+    if (part_ == Part::Stationary)
+      constant_ = detail::inverseOnChannels(kernel.stationaryCovariance(), c_);
+    else
+      constant_ = Eigen::Matrix2d::Zero();
+  }
+  // P_t (padding 0).
+  Eigen::Matrix2d precision(double t) const {
+    if (part_ != SamplerOptions::DeisLinearPart::Gaussian) return constant_;
+    return detail::inverseOnChannels(kernel_.marginalCovariance(t, referenceVariance_), c_);
+  }
+  Eigen::Matrix2d drift(double t) const {
+    return kernel_.sde().drift() + 0.5 * kernel_.sde().diffusion() * precision(t);
+  }
+
+ private:
+  const VanLoanKernel& kernel_;
+  int c_;
+  double referenceVariance_;
+  SamplerOptions::DeisLinearPart part_;
+  Eigen::Matrix2d constant_;
+};
+
+// The DEIS coefficients of one grid: for step i (t_i -> t_{i-1}) the
+// transition Phi(t_{i-1}, t_i) of the linear part and one 2x2 block per
+// history value.
+struct DeisStep {
+  Eigen::Matrix2d transition;
+  std::vector<Eigen::Matrix2d> weights;  // weights[j] multiplies rho at grid[i + j]
+};
+
+constexpr int kDeisQuadratureNodes = 24;
+constexpr int kDeisSubsteps = 3;  // RK4 substeps of Phi between quadrature nodes
+
+// sqrt(v_c(t)) of the kernel given x_0 (training_targets.h), per channel.
+Eigen::Vector2d conditionalSd(const VanLoanKernel& kernel, double t) {
+  const Eigen::Matrix2d s = kernel.givenX0(t).covariance;
+  Eigen::Vector2d sd = Eigen::Vector2d::Zero();
+  if (kernel.channels() == 1) {
+    sd(0) = std::sqrt(s(0, 0));
+  } else {
+    const double det = s.determinant();
+    sd(0) = std::sqrt(det / s(1, 1));
+    sd(1) = std::sqrt(det / s(0, 0));
+  }
+  return sd;
+}
+
+std::vector<DeisStep> deisCoefficients(const VanLoanKernel& kernel, const DeisLinearPart& linear,
+                                       const std::vector<double>& grid, int order) {
+  const LinearSde& sde = kernel.sde();
+  const int c = sde.channels();
+  const Eigen::Matrix2d& q = sde.diffusion();
+  std::vector<double> gx, gw;
+  gaussLegendre(kDeisQuadratureNodes, gx, gw);
+  // d/du Phi(t_lo, u^2) = -Phi A~(u^2) 2u, u = sqrt(tau).
+  auto derivative = [&](const Eigen::Matrix2d& phi, double u) -> Eigen::Matrix2d {
+    return -2.0 * u * phi * linear.drift(u * u);
+  };
+  auto advance = [&](Eigen::Matrix2d& phi, double u0, double u1) {
+    const double hs = (u1 - u0) / kDeisSubsteps;
+    for (int k = 0; k < kDeisSubsteps; ++k) {
+      const double u = u0 + k * hs;
+      const Eigen::Matrix2d k1 = derivative(phi, u);
+      const Eigen::Matrix2d k2 = derivative(phi + 0.5 * hs * k1, u + 0.5 * hs);
+      const Eigen::Matrix2d k3 = derivative(phi + 0.5 * hs * k2, u + 0.5 * hs);
+      const Eigen::Matrix2d k4 = derivative(phi + hs * k3, u + hs);
+      phi += (hs / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    }
+  };
+  const std::size_t n = grid.size() - 1;
+  std::vector<DeisStep> steps(n + 1);
+  for (std::size_t i = n; i > 0; --i) {
+    DeisStep& step = steps[i];
+    const int r = static_cast<int>(std::min<std::size_t>(order, n - i + 1));
+    // Lagrange nodes in u = sqrt(t) (the whitening makes rho ~ sqrt(t) near 0).
+    std::vector<double> nodes(r);
+    for (int j = 0; j < r; ++j) nodes[j] = std::sqrt(grid[i + j]);
+    step.weights.assign(r, Eigen::Matrix2d::Zero());
+    const double ua = std::sqrt(grid[i - 1]), ub = std::sqrt(grid[i]);
+    Eigen::Matrix2d phi = Eigen::Matrix2d::Identity();  // Phi(t_{i-1}, u^2)
+    double uPrev = ua;
+    for (int g = 0; g < kDeisQuadratureNodes; ++g) {
+      // Gauss-Legendre nodes ascending in u.
+      const double u = 0.5 * (ua + ub) - 0.5 * (ub - ua) * gx[g];
+      advance(phi, uPrev, u);
+      uPrev = u;
+      const double w = 0.5 * (ub - ua) * gw[g] * 2.0 * u;  // dtau = 2 u du
+      const Eigen::Vector2d sd = conditionalSd(kernel, u * u);
+      Eigen::Matrix2d g2 = Eigen::Matrix2d::Zero();  // (1/2) Q W^{-1} on noisy channels
+      for (int ch = 0; ch < c; ++ch)
+        if (q(ch, ch) > 0.0) g2(ch, ch) = 0.5 * q(ch, ch) / sd(ch);
+      const Eigen::Matrix2d atNode = phi * g2;
+      for (int j = 0; j < r; ++j) {
+        double basis = 1.0;
+        for (int m = 0; m < r; ++m)
+          if (m != j) basis *= (u - nodes[m]) / (nodes[j] - nodes[m]);
+        step.weights[j] -= (w * basis) * atNode;
+      }
+    }
+    advance(phi, uPrev, ub);
+    step.transition = phi;
+    if (c == 1) {  // padding stays 0
+      step.transition(0, 1) = step.transition(1, 0) = step.transition(1, 1) = 0.0;
+      for (auto& m : step.weights) m(0, 1) = m(1, 0) = m(1, 1) = 0.0;
+    }
+  }
+  return steps;
+}
+
+void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
+          const SamplerOptions& options, CountedScore& score, ArrayXXd& z,
+          SampleResult& result) {
+  const LinearSde& sde = kernel.sde();
+  const int c = sde.channels();
+  const DeisLinearPart linear(kernel, options);
+  const std::vector<DeisStep> steps = deisCoefficients(kernel, linear, grid, options.order);
+  // history[j]: rho at grid[i + j] (most recent first).
+  std::vector<ArrayXXd> history;
+  ArrayXXd s, pz, moved, term;
+  const std::size_t n = grid.size() - 1;
+  for (std::size_t i = n; i > 0; --i) {
+    score(z, grid[i], s);
+    ArrayXXd rho = ArrayXXd::Zero(z.rows(), z.cols());
+    detail::applyBlock(linear.precision(grid[i]), z, c, dims, pz);
+    const Eigen::Vector2d sd = conditionalSd(kernel, grid[i]);
+    for (int ch = 0; ch < c; ++ch)
+      if (sde.hasNoise(ch))
+        rho.middleCols(ch * dims, dims) =
+            -sd(ch) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
+    history.insert(history.begin(), std::move(rho));
+    if (static_cast<int>(history.size()) > options.order) history.pop_back();
+    const DeisStep& step = steps[i];
+    detail::applyBlock(step.transition, z, c, dims, moved);
+    for (std::size_t j = 0; j < step.weights.size(); ++j) {
+      detail::applyBlock(step.weights[j], history[j], c, dims, term);
+      moved += term;
+    }
+    z.swap(moved);
+    ++result.steps;
+  }
+}
+
 }  // namespace
 
 std::string samplerName(SamplerKind kind) {
@@ -178,15 +358,17 @@ std::string samplerName(SamplerKind kind) {
       return "rk45";
     case SamplerKind::Sscs:
       return "sscs";
+    case SamplerKind::Deis:
+      return "deis";
   }
   return "?";
 }
 
 SamplerKind parseSamplerKind(const std::string& name) {
   for (SamplerKind k : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
-                        SamplerKind::Sscs})
+                        SamplerKind::Sscs, SamplerKind::Deis})
     if (samplerName(k) == name) return k;
-  throw Error("sampler '" + name + "': expected em, heun, rk45 or sscs");
+  throw Error("sampler '" + name + "': expected em, heun, rk45, sscs or deis");
 }
 
 Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions options)
@@ -200,6 +382,10 @@ Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions optio
       << prior_.endTime() << ")";
   else if (options_.steps < 1)
     m << "sampler: steps = " << options_.steps << " must be >= 1";
+  else if (options_.order < 1 || options_.order > 3)
+    m << "sampler: order = " << options_.order << " must be 1, 2 or 3 (DEIS)";
+  else if (!(options_.deisReferenceVariance > 0.0 && std::isfinite(options_.deisReferenceVariance)))
+    m << "sampler: the DEIS reference variance must be > 0";
   else if (!(options_.relativeTolerance > 0.0 && options_.absoluteTolerance > 0.0))
     m << "sampler: RK45 tolerances must be > 0";
   if (!m.str().empty()) throw Error(m.str());
@@ -229,7 +415,8 @@ SampleResult Sampler::reverse(ScoreModel& model, ArrayXXd z, double tStart, doub
     if (!(tEnd > 0.0 && tStart > tEnd)) throw Error("sampler: need 0 < t_end < t_start");
     rk45(sde, dims, tStart, tEnd, options_, score, z, result);
   } else {
-    const std::vector<double> grid = makeTimeGrid(options_.grid, tEnd, tStart, options_.steps);
+    const std::vector<double> grid =
+        makeTimeGrid(options_.grid, tEnd, tStart, options_.steps, &kernel_);
     switch (options_.kind) {
       case SamplerKind::EulerMaruyama:
         eulerMaruyama(sde, dims, grid, score, z, rng, result);
@@ -239,6 +426,9 @@ SampleResult Sampler::reverse(ScoreModel& model, ArrayXXd z, double tStart, doub
         break;
       case SamplerKind::Sscs:
         sscs(kernel_, dims, grid, score, z, rng, result);
+        break;
+      case SamplerKind::Deis:
+        deis(kernel_, dims, grid, options_, score, z, result);
         break;
       case SamplerKind::Rk45:
         break;

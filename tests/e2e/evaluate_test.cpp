@@ -93,7 +93,7 @@ TEST_F(EvaluateCli, ReportsTheModelLikelihoodOfReferenceFramesAndTheLossCurve) {
     ASSERT_EQ(train.exitCode, 0) << train.output;
     ASSERT_EQ(runActivediff("sample -m " + run + " -o " + run + "/gen -n 500 --steps 20").exitCode, 0);
     const auto result = runActivediff("evaluate --reference " + path("md2d") + " --generated " + run + "/gen -o " +
-                                      run + "/report --model " + run + "/checkpoint.adck --likelihood-frames 100" +
+                                      run + "/report --model " + run + "/checkpoint.adck --likelihood-frames 40" +
                                       " --training-log " + run + "/training_log.json");
     ASSERT_EQ(result.exitCode, 0) << result.output;
     const auto report = readJson(run + "/report/report.json");
@@ -104,6 +104,18 @@ TEST_F(EvaluateCli, ReportsTheModelLikelihoodOfReferenceFramesAndTheLossCurve) {
     // density (a wrong Jacobian or standardization term shifts it by far more).
     EXPECT_GT(natsPerDim, -5.0) << process;
     EXPECT_LT(natsPerDim, 5.0) << process;
+    // Two channels: the K-sample estimate of the x-marginal, with its ESS.
+    const auto& l = report["likelihood"];
+    if (std::string(process) == "active") {
+      EXPECT_EQ(l["importance_samples"].get<int>(), 8);  // the default K
+      EXPECT_GT(l["mean_effective_sample_size"].get<double>(), 1.0);
+      EXPECT_LE(l["mean_effective_sample_size"].get<double>(), 8.0 + 1e-9);
+    }
+    // The comparable likelihood (closed-form checks in test_marginal_likelihood.cpp):
+    // in the same sane range.
+    const double comparable = l["comparable"]["nats_per_dim"].get<double>();
+    EXPECT_GT(comparable, -5.0) << process;
+    EXPECT_LT(comparable, 5.0) << process;
     EXPECT_EQ(report["plots"]["loss"].get<std::string>(), "loss.png");
   }
 }

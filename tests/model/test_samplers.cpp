@@ -42,7 +42,7 @@ TEST_P(DiamondSampling, ReproducesTheNinePeakDiamond) {
   for (const auto& [name, sde] : acceptanceProcesses()) {
     SamplerOptions options;
     options.kind = GetParam();
-    options.steps = GetParam() == SamplerKind::Heun ? 300 : 1000;
+    options.steps = GetParam() == SamplerKind::Heun ? 300 : GetParam() == SamplerKind::Deis ? 100 : 1000;
     if (GetParam() == SamplerKind::Heun) options.grid = TimeGrid::DenseNearEpsilon;
     const SampleResult r = run(sde, options, 42);
     const auto report = compareModes(diamond, r.z.leftCols(2));
@@ -70,14 +70,19 @@ TEST_P(DiamondSampling, ReproducesTheNinePeakDiamond) {
 
 INSTANTIATE_TEST_SUITE_P(AllSamplers, DiamondSampling,
                          ::testing::Values(SamplerKind::EulerMaruyama, SamplerKind::Heun,
-                                           SamplerKind::Rk45, SamplerKind::Sscs),
+                                           SamplerKind::Rk45, SamplerKind::Sscs,
+                                           SamplerKind::Deis),
                          [](const auto& info) { return samplerName(info.param); });
 
 TEST(Samplers, ScoreCallsAreCounted) {
   const LinearSde sde = LinearSde::active(1.0, 0.5, 1.5, 0.0);
   SamplerOptions options;
+  options.kind = SamplerKind::EulerMaruyama;
   options.steps = 37;
   EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 37);
+  options.kind = SamplerKind::Deis;
+  EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 37);
+  options.kind = SamplerKind::EulerMaruyama;
   options.kind = SamplerKind::Heun;
   EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 74);
   options.kind = SamplerKind::Sscs;
@@ -92,7 +97,8 @@ TEST(Samplers, ScoreCallsAreCounted) {
 
 TEST(Samplers, SeededAndReproducible) {
   const LinearSde sde = LinearSde::cld(4.0, 0.25, 0.04);
-  for (SamplerKind kind : {SamplerKind::EulerMaruyama, SamplerKind::Sscs, SamplerKind::Heun}) {
+  for (SamplerKind kind :
+       {SamplerKind::EulerMaruyama, SamplerKind::Sscs, SamplerKind::Heun, SamplerKind::Deis}) {
     SamplerOptions options;
     options.kind = kind;
     options.steps = 50;
@@ -110,6 +116,7 @@ TEST(Samplers, TweedieDenoisingSharpensTheModes) {
     SamplerOptions options;
     options.kind = SamplerKind::Sscs;
     options.steps = 500;
+    options.grid = TimeGrid::Uniform;  // the setting this test was sized on
     options.tEps = 0.02;  // visibly noisy without denoising
     const ArrayXXd plain = run(sde, options, 8, 3000).z.leftCols(2);
     options.tweedie = true;
@@ -164,7 +171,7 @@ TEST(Samplers, StationaryScoreKeepsThePriorForEverySampler) {
     s.col(1) = -(precision(1, 0) * z.col(0) + precision(1, 1) * z.col(1));
   });
   for (SamplerKind kind : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
-                           SamplerKind::Sscs}) {
+                           SamplerKind::Sscs, SamplerKind::Deis}) {
     SamplerOptions options;
     options.kind = kind;
     options.steps = 1000;

@@ -75,6 +75,19 @@ TEST_F(TrainedModel, SampleWritesADatasetAndSummary) {
   const NpyArray a = readNpy(out / "features.npy");
   EXPECT_EQ(a.rows(), 300);
   EXPECT_EQ(a.columns(), 2);
+  // The config's default sampler (DEIS-3, 20 steps): 20 network calls a
+  // sample, whatever the batching (3 batches of <= 128 here).
+  const fs::path byDefault = dir() / "samples-default";
+  const CommandResult d = runActivediff("sample -m " + (dir() / "run").string() + " -o " +
+                                        byDefault.string() + " -n 300 --batch-size 128");
+  ASSERT_EQ(d.exitCode, 0) << d.output;
+  fs::path defaultSummary = byDefault;
+  defaultSummary += ".json";
+  const std::string json = readBytes(defaultSummary);
+  const std::size_t key = json.find("\"network_calls_per_sample\"");
+  ASSERT_NE(key, std::string::npos) << json;
+  EXPECT_DOUBLE_EQ(std::stod(json.substr(json.find(':', key) + 1)), 20.0) << json;
+  EXPECT_NE(json.find("\"deis\""), std::string::npos);
 }
 
 TEST_F(TrainedModel, CorruptAndTruncatedCheckpointsAreClearErrors) {

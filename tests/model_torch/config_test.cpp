@@ -4,6 +4,8 @@
 
 #include "activediff/featurize/error.h"
 #include "activediff/model/config.h"
+#include "activediff/model/samplers.h"
+#include "model/shipped_sampling.h"
 
 namespace activediff::model {
 namespace {
@@ -76,6 +78,41 @@ TEST(ModelConfig, WrongTypesAndImpossibleValuesAreErrors) {
   EXPECT_EQ(errorOf("[process]\nkind = \"active\"\n[network]\nall_channels = true\n"
                     "[sampler]\ntweedie = true\n"),
             "");
+}
+
+// The torch-free sampler tests (tests/model/test_exponential_integrator.cpp,
+// ShippedConfigSamplers) run these processes and samplers: the shipped files
+// must say exactly that.
+TEST(ModelConfig, ShippedConfigsHaveTheTestedProcessAndSampler) {
+  for (const testing::ShippedSampling& s : testing::shippedSampling()) {
+    const std::string file =
+        std::string(ACTIVEDIFF_EXAMPLES_DIR) + "/configs/" + s.config + ".toml";
+    const ModelConfig c = loadConfig(file);
+    const LinearSdeParameters& p = c.process.sde;
+    EXPECT_EQ(p.kind, s.process.kind) << file;
+    EXPECT_DOUBLE_EQ(p.k, s.process.k) << file;
+    EXPECT_DOUBLE_EQ(p.temperature, s.process.temperature) << file;
+    EXPECT_DOUBLE_EQ(p.tau, s.process.tau) << file;
+    EXPECT_DOUBLE_EQ(p.activeTemperature, s.process.activeTemperature) << file;
+    EXPECT_DOUBLE_EQ(p.passiveTemperature, s.process.passiveTemperature) << file;
+    EXPECT_DOUBLE_EQ(p.beta, s.process.beta) << file;
+    EXPECT_DOUBLE_EQ(p.mass, s.process.mass) << file;
+    EXPECT_DOUBLE_EQ(p.velocityFactor, s.process.velocityFactor) << file;
+    EXPECT_DOUBLE_EQ(c.process.tEps, kDefaultTimeEpsilon) << file;
+    EXPECT_EQ(effectiveEndTime(c), chooseEndTime(LinearSde::fromParameters(s.process))) << file;
+    EXPECT_EQ(c.sampler.kind, samplerName(s.sampler)) << file;
+    EXPECT_EQ(c.sampler.steps, s.steps) << file;
+    EXPECT_EQ(c.sampler.grid, timeGridName(s.grid)) << file;
+    EXPECT_EQ(c.sampler.order, s.order) << file;
+    EXPECT_FALSE(c.sampler.tweedie) << file;
+  }
+  // No file: the same default sampler.
+  const ModelConfig d = parseConfig("", "defaults");
+  EXPECT_EQ(d.sampler.kind, "deis");
+  EXPECT_EQ(d.sampler.steps, 20);
+  EXPECT_EQ(d.sampler.grid, "dense-near-eps");
+  EXPECT_EQ(d.sampler.order, 3);
+  EXPECT_NE(errorOf("[sampler]\norder = 4\n"), "");
 }
 
 TEST(ModelConfig, ShippedExampleConfigsParse) {

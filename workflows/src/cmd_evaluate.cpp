@@ -52,6 +52,7 @@ struct EvaluateOptions {
   std::int64_t energySamples = 1000;
   std::string model;
   std::int64_t likelihoodFrames = 500;
+  int likelihoodSamples = 8;  // K, importance samples of aux per frame (two-channel models)
   std::string trainingLog;
   double temperatureK = 300.0;
   std::string training;  // the frames the model was trained on: the quality ratio
@@ -62,7 +63,8 @@ struct EvaluateOptions {
     return {{"reference", reference},       {"generated", generated},
             {"output", output},             {"structure_path", path.toJson()},
             {"energy_samples", energySamples}, {"model", model},
-            {"likelihood_frames", likelihoodFrames}, {"training_log", trainingLog},
+            {"likelihood_frames", likelihoodFrames}, {"likelihood_samples", likelihoodSamples},
+            {"training_log", trainingLog},
             {"temperature_k", temperatureK}, {"training", training},
             {"quality_seed", qualitySeeds.first}, {"quality_seeds", qualitySeeds.count}};
   }
@@ -369,7 +371,8 @@ void runEvaluate(const EvaluateOptions& options) {
 
   // The model's log-likelihood of reference frames (exact, probability flow).
   if (!options.model.empty()) {
-    report["likelihood"] = modelLikelihood().ofFrames(options.model, evenlySpacedRows(reference.features, options.likelihoodFrames));
+    report["likelihood"] = modelLikelihood().ofFrames(options.model, evenlySpacedRows(reference.features, options.likelihoodFrames),
+                                                    options.likelihoodSamples);
   }
 
   // Training-loss curve from the trainer's log.
@@ -459,6 +462,20 @@ void runEvaluate(const EvaluateOptions& options) {
                                                        md(l["nats_per_dim"].get<double>(), 4), l["frames"].get<std::int64_t>(),
                                                        l["kind"].get<std::string>())) +
             "\n\n";
+    if (l.contains("importance_samples") && l["importance_samples"].get<int>() > 1) {
+      text += fmt::format("Importance samples K = {}, mean effective sample size {}, Monte-Carlo standard error {} "
+                          "nats/dim, frames' standard error {} nats/dim.\n\n",
+                          l["importance_samples"].get<int>(), md(l["mean_effective_sample_size"].get<double>(), 1),
+                          md(l["monte_carlo_standard_error_nats_per_dim"].get<double>(), 4),
+                          md(l["frames_standard_error_nats_per_dim"].get<double>(), 4));
+    }
+    if (l.contains("comparable")) {
+      const json& c = l["comparable"];
+      text += fmt::format("Comparable across processes (the data smoothed by N(0, {}^2) in standardized units, "
+                          "evaluated at t* = {}): {} nats per dimension.\n\n",
+                          c["x_smoothing_sd_standardized"].get<double>(), md(c["evaluation_time"].get<double>(), 5),
+                          md(c["nats_per_dim"].get<double>(), 4));
+    }
   }
   if (plots.contains("loss")) text += "## Training\n\n![loss](loss.png)\n\n";
   text += "Full numbers and configuration: report.json (activediff " + std::string(kVersion) + ").\n";
@@ -495,6 +512,11 @@ void addEvaluate(CLI::App& app) {
   sub->add_option("--model", options->model,
                   "checkpoint.adck or a training output directory: log-likelihood of reference frames");
   sub->add_option("--likelihood-frames", options->likelihoodFrames, "reference frames scored")
+      ->capture_default_str()
+      ->check(atLeast(1));
+  sub->add_option("--likelihood-samples", options->likelihoodSamples,
+                  "K: importance samples of the auxiliary channel per frame for two-channel models (active, CLD); "
+                  "the report gives the effective sample size and standard errors")
       ->capture_default_str()
       ->check(atLeast(1));
   sub->add_option("--training-log", options->trainingLog, "training_log.json for the loss curve");

@@ -32,7 +32,7 @@ struct SampleCommand {
   // value (-n -5, --steps 0) is an error naming the key, never ignored.
   std::optional<std::string> sampler, device, grid;
   std::optional<std::int64_t> count, seed;
-  std::optional<int> steps, threads, batchSize;
+  std::optional<int> steps, threads, batchSize, order;
   bool tweedie = false, rawWeights = false, logDensity = false;
   int densitySteps = 100;
   bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
@@ -45,6 +45,7 @@ struct SampleCommand {
     if (sampler) o.push_back("sampler.kind=\"" + *sampler + "\"");
     if (grid) o.push_back("sampler.grid=\"" + *grid + "\"");
     if (steps) o.push_back(fmt::format("sampler.steps={}", *steps));
+    if (order) o.push_back(fmt::format("sampler.order={}", *order));
     if (count) o.push_back(fmt::format("sampler.count={}", *count));
     if (seed) o.push_back(fmt::format("sampler.seed={}", *seed));
     if (batchSize) o.push_back(fmt::format("sampler.batch_size={}", *batchSize));
@@ -105,6 +106,10 @@ void runSample(const SampleCommand& c) {
       c.logDensity ? generator.sampleWithLogDensity(s.count, s.seed, c.densitySteps)
                    : generator.sample(s.count, s, s.seed);
   const double rate = double(s.count) / std::max(out.seconds, 1e-9);
+  // Every batch of sampler.batch_size rows makes the same calls; one call
+  // evaluates the network once for each row of its batch.
+  const std::int64_t batches = (s.count + s.batchSize - 1) / s.batchSize;
+  const double callsPerSample = double(out.scoreCalls) / double(batches);
 
   nlohmann::json settings = {{"model", checkpoint.string()},
                              {"seed_drawn_at_random", c.randomSeed},
@@ -125,6 +130,7 @@ void runSample(const SampleCommand& c) {
       {"steps", c.logDensity ? c.densitySteps : s.steps},
       {"tweedie", s.tweedie && !c.logDensity},
       {"score_calls", out.scoreCalls},
+      {"network_calls_per_sample", callsPerSample},
       {"seconds", out.seconds},
       {"samples_per_s", rate}};
   if (c.logDensity)
@@ -139,8 +145,8 @@ void runSample(const SampleCommand& c) {
     writeMatrix(dir / "log_density.npy", out.logDensity.matrix());
   }
   writeJson(summaryClaim, document);
-  std::cout << fmt::format("{} samples in {:.2f} s ({:.0f} samples/s, {} network calls)\nwrote {} and {}\n",
-                           s.count, out.seconds, rate, out.scoreCalls, dir.string(),
+  std::cout << fmt::format("{} samples in {:.2f} s ({:.0f} samples/s, {} network calls a sample)\nwrote {} and {}\n",
+                           s.count, out.seconds, rate, callsPerSample, dir.string(),
                            summary.string());
 }
 
@@ -151,9 +157,11 @@ void addSample(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", c->output, "output dataset directory")->required();
   sub->add_option("-n,--count", c->count, "number of samples (sampler.count)");
-  sub->add_option("--sampler", c->sampler, "em, heun, rk45 or sscs (sampler.kind)");
+  sub->add_option("--sampler", c->sampler, "deis, em, heun, rk45 or sscs (sampler.kind)");
   sub->add_option("--steps", c->steps, "sampler steps (sampler.steps)");
-  sub->add_option("--grid", c->grid, "time grid: uniform or dense-near-eps (sampler.grid)");
+  sub->add_option("--order", c->order, "DEIS polynomial order 1-3 (sampler.order)");
+  sub->add_option("--grid", c->grid,
+                  "time grid: dense-near-eps, uniform, log, log-sigma or edm (sampler.grid)");
   sub->add_option("--seed", c->seed, "random seed (sampler.seed); -1: a random seed, recorded in the outputs");
   sub->add_flag("--tweedie", c->tweedie, "Tweedie denoising at t_eps (sampler.tweedie)");
   sub->add_flag("--raw-weights", c->rawWeights, "use the raw weights instead of the EMA");

@@ -45,6 +45,19 @@ const std::vector<CommandSummary>& commandCatalog() {
       {80, "export",
        "Write a trained model's score network as a TorchScript module that Python loads with torch.jit.load "
        "and calls, with the SDE, standardization and feature spec in a JSON beside it."},
+      {90, "fisher-memory",
+       "Fisher memory curve J(t) of the forward process (MATH.md 6) for passive and active over a range of tau, all "
+       "at the same k and stationary Var(x); no model or data needed. Writes report.json, report.md and "
+       "fisher_memory.png into the output directory."},
+      {100, "speciation",
+       "Speciation time against tau (MATH.md 6): the t where a_x(t)^2 Lambda equals the kernel's noise variance in x, "
+       "Lambda the largest eigenvalue of a dataset's model-space covariance, for passive and active at the same k "
+       "and stationary Var(x). Writes report.json, report.md and speciation.png into the output directory."},
+      {110, "state-memory",
+       "Metastable-state memory experiment (MATH.md 6): MD frames labelled by state are noised to t* and reversed by "
+       "trained models with the auxiliary variable kept and shuffled across the batch; the fraction returning to "
+       "its starting state against t*, with standard errors. --mixture diamond uses the exact mixture score "
+       "instead (states = modes). Writes report.json, report.md and state_memory.png."},
   };
   return catalog;
 }

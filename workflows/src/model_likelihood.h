@@ -14,8 +14,9 @@ struct ModelLikelihood {
   // A checkpoint file or a training directory -> the checkpoint file; throws
   // activediff::Error naming the path.
   std::string (*resolveCheckpoint)(const std::string& checkpointOrDirectory) = nullptr;
-  // {"frames", "model", "nats_per_dim", "kind"} for these feature rows.
-  nlohmann::json (*ofFrames)(const std::string& checkpoint, const FeatureMatrix& frames) = nullptr;
+  // {"frames", "model", "nats_per_dim", "kind", importance sampling, "comparable"}
+  // for these feature rows; samples: K (model/marginal_likelihood.h).
+  nlohmann::json (*ofFrames)(const std::string& checkpoint, const FeatureMatrix& frames, int samples) = nullptr;
 };
 ModelLikelihood& modelLikelihood();  // empty without LibTorch
 

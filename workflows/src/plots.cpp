@@ -255,6 +255,31 @@ void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, c
           (logY ? "set logscale y\n" : "") + "set grid\nset key top right\n" + plot + "\n");
 }
 
+void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,
+                const std::string& yLabel, const std::string& title, CurveAxes axes) {
+  GnuplotJob job(pngPath);
+  std::string plot = "plot ";
+  bool any = false;
+  for (std::size_t k = 0; k < curves.size(); ++k) {
+    if (curves[k].x.empty()) continue;
+    const fs::path data = job.file("c" + std::to_string(k) + ".dat");
+    std::ofstream out(data);
+    out.precision(17);
+    for (std::size_t i = 0; i < curves[k].x.size() && i < curves[k].y.size(); ++i)
+      out << curves[k].x[i] << " " << curves[k].y[i] << "\n";
+    plot += std::string(any ? ", " : "") + quoted(data.string()) + " using 1:2 with linespoints pt 7 ps 0.4 lw 2 title " +
+            quoted(curves[k].name);
+    any = true;
+  }
+  if (!any) throw Error(pngPath, "no data to plot");
+  std::string scales;
+  if (axes.logX) scales += "set logscale x\nset autoscale xfix\n";
+  if (axes.logY) scales += "set logscale y\nset format y '%.0e'\n";
+  job.run("set terminal pngcairo size 800,500 font ',10'\nset output " + quoted(job.output()) +
+          "\nset title " + quoted(title) + "\nset xlabel " + quoted(xLabel) + "\nset ylabel " + quoted(yLabel) +
+          "\n" + scales + "set grid\nset key top right\n" + plot + "\n");
+}
+
 }  // namespace activediff::cli
 
 namespace activediff::cli {

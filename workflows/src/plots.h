@@ -47,6 +47,15 @@ void plotHistograms(const std::string& pngPath, const std::vector<Series>& sampl
 void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,
                 const std::string& yLabel, const std::string& title, bool logY);
 
+// The same with a choice of logarithmic axes (a log y axis labelled 1e-06,
+// ...); the analyses' curves (fisher-memory, speciation, state-memory).
+struct CurveAxes {
+  bool logX = false;
+  bool logY = false;
+};
+void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,
+                const std::string& yLabel, const std::string& title, CurveAxes axes);
+
 // True when the file starts with the PNG signature.
 bool isPng(const std::string& path);
 

@@ -158,6 +158,7 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
   o.kind = parseSamplerKind(sc.kind);
   o.steps = sc.steps;
   o.grid = parseTimeGrid(sc.grid);
+  o.order = sc.order;
   o.tEps = timeEpsilon();
   o.relativeTolerance = sc.relativeTolerance;
   o.absoluteTolerance = sc.absoluteTolerance;

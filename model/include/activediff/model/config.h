@@ -60,9 +60,12 @@ struct TrainingConfig {
 };
 
 struct SamplerConfig {
-  std::string kind = "em";  // em | heun | rk45 | sscs (model/samplers.h)
-  int steps = 100;
-  std::string grid = "uniform";  // uniform | dense-near-eps
+  // Defaults: DEIS-3, 20 steps (20 network calls a sample) on the grid dense
+  // near t_eps, measured best at <= 20 calls for every process (issue 11).
+  std::string kind = "deis";  // em | heun | rk45 | sscs | deis (model/samplers.h)
+  int steps = 20;
+  std::string grid = "dense-near-eps";  // uniform | dense-near-eps | log | log-sigma | edm
+  int order = 3;                        // deis: polynomial order 1-3
   double relativeTolerance = 1e-5;
   double absoluteTolerance = 1e-5;
   bool tweedie = false;  // needs a network trained with network.all_channels

@@ -5,6 +5,8 @@
 //   Rk45           probability-flow ODE, adaptive Dormand-Prince 5(4), tolerances
 //   Sscs           symmetric splitting: exact Gaussian half-step of the linear
 //                  part, one Euler step of the score part, exact half-step
+//   Deis           exponential integrator of the probability-flow ODE (Zhang &
+//                  Chen 2022, "tAB-DEIS"), multistep, one score call per step
 // and optional Tweedie denoising at t_eps. Only channels with Q_cc > 0 are
 // read from the score (all channels for Tweedie).
 //
@@ -15,6 +17,29 @@
 // on the step size and are computed once per step size. The score part,
 // dz = Q (s + S_inf^{-1} z) ds, vanishes for the stationary law, and takes one
 // Euler step with the score at the step's midpoint: one score call per step.
+//
+// DEIS. Write the flow as dz/dt = A~_t z + (1/2) Q W_t^{-1} rho(z, t), with
+// A~_t = A + (1/2) Q P_t, the residual r = s + P_t z and its per-channel
+// whitening rho_c = -sqrt(v_c(t)) r_c, v_c the conditional variances of the
+// kernel given x_0 (training_targets.h; for P = 0, -rho is a network's own
+// whitened output). Over a step t_i -> t_{i-1} the linear part is exact,
+//   z_{i-1} = Phi(t_{i-1}, t_i) z_i
+//             - int_{t_{i-1}}^{t_i} Phi(t_{i-1}, tau) (1/2) Q W_tau^{-1} rho(tau) dtau,
+// Phi the transition of dz/dt = A~_t z, and rho is the Lagrange polynomial, in
+// u = sqrt(t), through its values at the last `order` grid points (t_i,
+// t_{i+1}, ...; fewer on the first steps). The 2x2 coefficient of each value
+// is a Gauss-Legendre sum in u (24 nodes a step; dtau = 2 u du removes the
+// 1/sqrt(tau) of W^{-1}) with the kernel evaluated at every node, and Phi is
+// integrated alongside by RK4 in u; computed once per grid (a few ms).
+// Default P_t = C_t^{-1}, C_t the marginal covariance of Gaussian data of
+// variance deisReferenceVariance (1: standardized data): A~_t is then that
+// Gaussian's probability flow and the sampler is exact for such data. Plain
+// DEIS (P = 0) diverges for two-channel processes at 20 steps: the score's
+// Gaussian feedback is as stiff as A and would be extrapolated explicitly
+// (docs/departures.md, BENCHMARKS.md "samplers at few calls").
+// The last step lands on t_eps without a score call there: N steps, N calls.
+//
+// Euler-Maruyama injects no noise on its last step (it ends on the mean).
 //
 // Reproducible: the same seed, options and score give the same samples.
 #include <Eigen/Core>
@@ -28,14 +53,23 @@
 
 namespace activediff::model {
 
-enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs };
-std::string samplerName(SamplerKind kind);  // "em", "heun", "rk45", "sscs"
+enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs, Deis };
+std::string samplerName(SamplerKind kind);  // "em", "heun", "rk45", "sscs", "deis"
 SamplerKind parseSamplerKind(const std::string& name);  // throws activediff::Error
 
+// Defaults: DEIS of order 3 on the grid dense near t_eps, the measured best
+// at <= 20 network calls for passive, active (tau 0.5, 0.1) and CLD on the
+// exact 9-peak mixture score (BENCHMARKS.md "samplers at few calls").
 struct SamplerOptions {
-  SamplerKind kind = SamplerKind::EulerMaruyama;
-  int steps = 1000;                     // EM, Heun, SSCS
-  TimeGrid grid = TimeGrid::Uniform;    // EM, Heun, SSCS
+  SamplerKind kind = SamplerKind::Deis;
+  int steps = 20;                       // EM, Heun, SSCS, DEIS
+  TimeGrid grid = TimeGrid::DenseNearEpsilon;  // EM, Heun, SSCS, DEIS
+  int order = 3;                        // DEIS: polynomial order 1-3 (multistep)
+  // DEIS linear part A~_t = A + Q P_t / 2 (see above): Gaussian (P_t the
+  // precision of p_t for Gaussian data of variance deisReferenceVariance:
+  // exact for such data), Stationary (P = S_inf^{-1}), Drift (P = 0, plain DEIS).
+  enum class DeisLinearPart { Gaussian, Stationary, Drift } deisLinearPart = DeisLinearPart::Gaussian;
+  double deisReferenceVariance = 1.0;   // DEIS: standardized data have variance 1
   double tEps = kDefaultTimeEpsilon;    // samplers stop here
   double relativeTolerance = 1e-5;      // RK45
   double absoluteTolerance = 1e-5;      // RK45

@@ -1,0 +1,49 @@
+#pragma once
+// The processes and default samplers of the SHIPPED configs
+// (examples/configs/*.toml), written out for the torch-free sampler tests
+// (the TOML loader lives in the LibTorch library). tests/model_torch/
+// config_test.cpp asserts that each shipped file says exactly this.
+#include <string>
+#include <vector>
+
+#include "activediff/model/linear_sde.h"
+#include "activediff/model/samplers.h"
+
+namespace activediff::model::testing {
+
+struct ShippedSampling {
+  std::string config;  // file name under examples/configs/
+  LinearSdeParameters process;
+  SamplerKind sampler;
+  int steps;
+  TimeGrid grid;
+  int order;
+};
+
+inline std::vector<ShippedSampling> shippedSampling() {
+  LinearSdeParameters passive;
+  passive.kind = ProcessKind::Passive;
+  passive.k = 1.0;
+  passive.temperature = 0.667;
+  LinearSdeParameters active;
+  active.kind = ProcessKind::Active;
+  active.k = 1.0;
+  active.tau = 0.5;
+  active.activeTemperature = 1.0;
+  active.passiveTemperature = 0.0;
+  LinearSdeParameters cld;
+  cld.kind = ProcessKind::Cld;
+  cld.beta = 4.0;
+  cld.mass = 0.25;
+  cld.velocityFactor = 0.04;
+  const SamplerKind s = SamplerKind::Deis;
+  const TimeGrid g = TimeGrid::DenseNearEpsilon;
+  return {
+      {"2d-passive", passive, s, 20, g, 3},
+      {"2d-active", active, s, 20, g, 3},
+      {"2d-cld", cld, s, 20, g, 3},
+      {"25d-active", active, s, 20, g, 3},
+  };
+}
+
+}  // namespace activediff::model::testing
