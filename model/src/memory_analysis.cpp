@@ -40,17 +40,6 @@ double speciationTime(const VanLoanKernel& kernel, double largestEigenvalue, dou
   return 0.5 * (lo + hi);
 }
 
-namespace {
-
-std::uint64_t mixSeed(std::uint64_t seed, std::uint64_t stream) {
-  std::uint64_t x = seed + 0x9e3779b97f4a7c15ull * (stream + 1);  // splitmix64
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
-
 std::vector<StateMemoryRun> stateMemoryExperiment(const Sampler& sampler,
                                                   const VanLoanKernel& kernel, ScoreModel& model,
                                                   const Eigen::ArrayXXd& x0,
@@ -72,7 +61,7 @@ std::vector<StateMemoryRun> stateMemoryExperiment(const Sampler& sampler,
     }
     const DataConditionedKernel kk = kernel.givenX0(tStar);
     const Eigen::Matrix2d l = detail::choleskyLower(kk.covariance, c);
-    Rng noiseRng(mixSeed(seed, 2 * k));
+    Rng noiseRng(streamSeed(seed, 2 * k));
     Eigen::ArrayXXd noise(n, c * dims);
     detail::fillStandardNormal(noise, noiseRng);
     Eigen::ArrayXXd z(n, c * dims);
@@ -86,7 +75,7 @@ std::vector<StateMemoryRun> stateMemoryExperiment(const Sampler& sampler,
       Eigen::ArrayXXd x(n, dims);
       for (Eigen::Index first = 0, b = 0; first < n; first += batchRows, ++b) {
         const Eigen::Index rows = std::min<Eigen::Index>(batchRows, n - first);
-        Rng reverseRng(mixSeed(seed, 2 * k + 1) ^ mixSeed(0x5eed, static_cast<std::uint64_t>(b)));
+        Rng reverseRng(streamSeed(seed, 2 * k + 1) ^ streamSeed(0x5eed, static_cast<std::uint64_t>(b)));
         SampleResult r = sampler.reverse(model, start.middleRows(first, rows), tStar, tEnd, reverseRng);
         x.middleRows(first, rows) = r.z.leftCols(dims);
         run.scoreCalls += r.scoreCalls;
@@ -99,7 +88,7 @@ std::vector<StateMemoryRun> stateMemoryExperiment(const Sampler& sampler,
     if (c == 2) {
       std::vector<Eigen::Index> perm(static_cast<std::size_t>(n));
       std::iota(perm.begin(), perm.end(), Eigen::Index(0));
-      Rng permRng(mixSeed(seed ^ 0x7065726dull, k));
+      Rng permRng(streamSeed(seed ^ 0x7065726dull, k));
       for (Eigen::Index i = n - 1; i > 0; --i) {
         const auto j = static_cast<Eigen::Index>(permRng() % static_cast<std::uint64_t>(i + 1));
         std::swap(perm[i], perm[j]);

@@ -236,23 +236,7 @@ void plotHistograms(const std::string& pngPath, const std::vector<Series>& sampl
 
 void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,
                 const std::string& yLabel, const std::string& title, bool logY) {
-  GnuplotJob job(pngPath);
-  std::string plot = "plot ";
-  bool any = false;
-  for (std::size_t k = 0; k < curves.size(); ++k) {
-    if (curves[k].x.empty()) continue;
-    const fs::path data = job.file("c" + std::to_string(k) + ".dat");
-    std::ofstream out(data);
-    for (std::size_t i = 0; i < curves[k].x.size() && i < curves[k].y.size(); ++i)
-      out << curves[k].x[i] << " " << curves[k].y[i] << "\n";
-    plot += std::string(any ? ", " : "") + quoted(data.string()) + " using 1:2 with linespoints pt 7 ps 0.4 lw 2 title " +
-            quoted(curves[k].name);
-    any = true;
-  }
-  if (!any) throw Error(pngPath, "no data to plot");
-  job.run("set terminal pngcairo size 800,500 font ',10'\nset output " + quoted(job.output()) + "\nset title " +
-          quoted(title) + "\nset xlabel " + quoted(xLabel) + "\nset ylabel " + quoted(yLabel) + "\n" +
-          (logY ? "set logscale y\n" : "") + "set grid\nset key top right\n" + plot + "\n");
+  plotCurves(pngPath, curves, xLabel, yLabel, title, CurveAxes{false, logY});
 }
 
 void plotCurves(const std::string& pngPath, const std::vector<Series>& curves, const std::string& xLabel,

@@ -76,13 +76,6 @@ class NetworkScoreModel : public ScoreModel {
   Eigen::ArrayXXd whitened_;
 };
 
-std::uint64_t batchSeed(std::uint64_t seed, std::uint64_t batch) {
-  std::uint64_t x = seed + 0x9e3779b97f4a7c15ull * (batch + 1);  // splitmix64
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 struct Generator::Impl {
@@ -170,7 +163,7 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
   const std::int64_t batch = impl_->options.batchSize;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
-    SampleResult r = sampler.sample(impl_->model, rows, dims(), batchSeed(seed, b));
+    SampleResult r = sampler.sample(impl_->model, rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.scoreCalls += r.scoreCalls;
   }
@@ -192,7 +185,7 @@ GeneratedSamples Generator::sampleWithLogDensity(std::int64_t n, std::uint64_t s
   const std::int64_t batch = impl_->options.batchSize;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
-    DensityResult r = flow.sample(impl_->model, rows, dims(), batchSeed(seed, b));
+    DensityResult r = flow.sample(impl_->model, rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.logDensity.segment(first, rows) = r.logDensity;
     out.scoreCalls += r.scoreCalls;

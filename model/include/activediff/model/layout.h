@@ -13,6 +13,7 @@
 // tensor of shape [B, c * D] (row-major) holds the same numbers in the same
 // (row, column) places; converting is a transpose-copy, no reordering.
 #include <Eigen/Core>
+#include <cstdint>
 #include <random>
 
 namespace activediff::model {
@@ -20,6 +21,15 @@ namespace activediff::model {
 // The generator used everywhere a seed is given (reproducible on one
 // standard library; std::normal_distribution is implementation-defined).
 using Rng = std::mt19937_64;
+
+// Independent seeds for the streams of one run (batches, noise, shuffles)
+// from one user seed: splitmix64 of seed + golden-ratio multiple of stream.
+inline std::uint64_t streamSeed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t x = seed + 0x9e3779b97f4a7c15ull * (stream + 1);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
 
 // Fills a with independent N(0, 1) numbers (ziggurat method on a SplitMix64
 // stream seeded by one draw of rng: rng advances by exactly one number per
