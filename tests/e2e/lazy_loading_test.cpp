@@ -18,30 +18,12 @@ using testing::examplesDir;
 using testing::runCommand;
 using testing::ScratchDirectory;
 
-struct Mapped {
-  int exitCode;
-  bool torch;
-  bool openmm;
-  std::string output;
-};
-
-// Runs `activediff arguments` with the loader reporting every file it maps.
-Mapped mappedBy(const std::string& arguments) {
-  const auto result = runCommand("LD_DEBUG=files " + activediffBinary() + " " + arguments);
-  Mapped mapped{result.exitCode, false, false, result.output};
-  const std::regex loaded(R"(file=(\S+) \[0\];\s+(generating link map|needed by))");
-  for (auto it = std::sregex_iterator(result.output.begin(), result.output.end(), loaded);
-       it != std::sregex_iterator(); ++it) {
-    const std::string file = fs::path((*it)[1].str()).filename().string();
-    if (file.rfind("libtorch", 0) == 0 || file.rfind("libc10", 0) == 0) mapped.torch = true;
-    if (file.rfind("libOpenMM", 0) == 0) mapped.openmm = true;
-  }
-  return mapped;
-}
+using testing::mappedLibraries;
+using Mapped = testing::MappedLibraries;
 
 TEST(LazyLoading, FeaturizeHelpAndVersionMapNeitherLibTorchNorOpenMM) {
   for (const std::string arguments : {"featurize --help", "--version", "--help", "rebuild --help"}) {
-    const Mapped mapped = mappedBy(arguments);
+    const Mapped mapped = mappedLibraries(arguments);
     EXPECT_EQ(mapped.exitCode, 0) << arguments << "\n" << mapped.output.substr(0, 2000);
     EXPECT_FALSE(mapped.torch) << arguments << " mapped LibTorch";
     EXPECT_FALSE(mapped.openmm) << arguments << " mapped OpenMM";
@@ -51,19 +33,19 @@ TEST(LazyLoading, FeaturizeHelpAndVersionMapNeitherLibTorchNorOpenMM) {
 TEST(LazyLoading, FeaturizeRebuildAndEvaluateWithoutEnergiesOrModelMapNeither) {
   ScratchDirectory scratch;
   const fs::path ala2 = examplesDir() / "ala2";
-  const Mapped featurize = mappedBy("featurize -q -s " + (ala2 / "ala2.pdb").string() + " -f " +
+  const Mapped featurize = mappedLibraries("featurize -q -s " + (ala2 / "ala2.pdb").string() + " -f " +
                                     (ala2 / "md" / "run1.xtc").string() + " -o " + (scratch / "md").string());
   ASSERT_EQ(featurize.exitCode, 0) << featurize.output.substr(featurize.output.size() > 3000 ? featurize.output.size() - 3000 : 0);
   EXPECT_FALSE(featurize.torch);
   EXPECT_FALSE(featurize.openmm);
-  const Mapped rebuild = mappedBy("rebuild --features " + (scratch / "md").string() + " --topology " +
+  const Mapped rebuild = mappedLibraries("rebuild --features " + (scratch / "md").string() + " --topology " +
                                   (ala2 / "ala2.pdb").string() + " --limit 20 -o " + (scratch / "md.pdb").string());
   ASSERT_EQ(rebuild.exitCode, 0) << rebuild.output.substr(rebuild.output.size() > 3000 ? rebuild.output.size() - 3000 : 0);
   EXPECT_FALSE(rebuild.torch);
   EXPECT_FALSE(rebuild.openmm);
   EXPECT_TRUE(fs::exists(scratch / "md.pdb"));
   // evaluate MD against itself: no --system, no --model.
-  const Mapped evaluate = mappedBy("evaluate -q --reference " + (scratch / "md").string() + " --generated " +
+  const Mapped evaluate = mappedLibraries("evaluate -q --reference " + (scratch / "md").string() + " --generated " +
                                    (scratch / "md").string() + " -o " + (scratch / "report").string());
   ASSERT_EQ(evaluate.exitCode, 0) << evaluate.output.substr(evaluate.output.size() > 3000 ? evaluate.output.size() - 3000 : 0);
   EXPECT_FALSE(evaluate.torch);
@@ -72,13 +54,13 @@ TEST(LazyLoading, FeaturizeRebuildAndEvaluateWithoutEnergiesOrModelMapNeither) {
 
   // Controls: the same record shows OpenMM when energies are asked for (the
   // command line is handed on), and LibTorch for a network command.
-  const Mapped energies = mappedBy("rebuild --features " + (scratch / "md").string() + " --topology " +
+  const Mapped energies = mappedLibraries("rebuild --features " + (scratch / "md").string() + " --topology " +
                                    (ala2 / "ala2.pdb").string() + " --system " + (ala2 / "system.xml").string() +
                                    " --limit 5 -o " + (scratch / "scored.pdb").string());
   ASSERT_EQ(energies.exitCode, 0) << energies.output.substr(energies.output.size() > 3000 ? energies.output.size() - 3000 : 0);
   EXPECT_TRUE(energies.openmm);
   EXPECT_FALSE(energies.torch);
-  const Mapped train = mappedBy("train --help");
+  const Mapped train = mappedLibraries("train --help");
   EXPECT_EQ(train.exitCode, 0);
   EXPECT_TRUE(train.torch);
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <regex>
 #include <stdexcept>
 
 namespace activediff::testing {
@@ -34,6 +35,21 @@ CommandResult runActivediff(const std::string& arguments) {
   // ACTIVEDIFF_TEST_BINARY runs the suites against another build (for
   // showing that a new test fails on an older program).
   return runCommand(activediffBinary() + " " + arguments);
+}
+
+MappedLibraries mappedLibraries(const std::string& arguments) {
+  const CommandResult result = runCommand("LD_DEBUG=files " + activediffBinary() + " " + arguments);
+  MappedLibraries mapped;
+  mapped.exitCode = result.exitCode;
+  mapped.output = result.output;
+  const std::regex loaded(R"(file=(\S+) \[0\];\s+(generating link map|needed by))");
+  for (auto it = std::sregex_iterator(result.output.begin(), result.output.end(), loaded);
+       it != std::sregex_iterator(); ++it) {
+    const std::string file = fs::path((*it)[1].str()).filename().string();
+    if (file.rfind("libtorch", 0) == 0 || file.rfind("libc10", 0) == 0) mapped.torch = true;
+    if (file.rfind("libOpenMM", 0) == 0) mapped.openmm = true;
+  }
+  return mapped;
 }
 
 CommandResult runOracle(const std::string& script, const std::string& arguments) {

@@ -21,6 +21,17 @@ std::string activediffBinary();
 // Runs the built activediff program with these arguments.
 CommandResult runActivediff(const std::string& arguments);
 
+// Which heavy libraries a command line of the program maps, from the
+// dynamic loader's own record (LD_DEBUG=files, inherited across the execs
+// by which one executable hands a command line to the next).
+struct MappedLibraries {
+  int exitCode = -1;
+  bool torch = false;   // libtorch*, libc10*
+  bool openmm = false;  // libOpenMM*
+  std::string output;   // the command's output with the loader's record
+};
+MappedLibraries mappedLibraries(const std::string& arguments);
+
 // Runs /usr/bin/python3 (Debian's, with openmm and mdtraj) on a script from
 // tests/oracles with these arguments.
 CommandResult runOracle(const std::string& script, const std::string& arguments);

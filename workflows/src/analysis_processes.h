@@ -37,15 +37,7 @@ struct AnalysisProcesses {
         ->check(finitePositive());
     sub->add_option("--tp", passiveTemperature, "passive temperature Tp of the active processes (0: noise only through eta)")
         ->capture_default_str()
-        ->check(CLI::Validator(
-            [](std::string& text) -> std::string {
-              char* end = nullptr;
-              const double v = std::strtod(text.c_str(), &end);
-              if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || v < 0.0)
-                return "must be a finite number >= 0 (got " + text + ")";
-              return "";
-            },
-            "NONNEGATIVE"));
+        ->check(finiteNonNegative());
     sub->add_option("--tau", taus, "correlation times tau of the active processes (comma-separated)")
         ->delimiter(',')
         ->capture_default_str()

@@ -26,18 +26,21 @@ inline CLI::Validator atLeast(long long minimum) {
       ">=" + std::to_string(minimum));
 }
 
-// A finite number > 0.
-inline CLI::Validator finitePositive() {
+// A finite number > 0, or (allowZero) >= 0.
+inline CLI::Validator finitePositive(bool allowZero = false) {
   return CLI::Validator(
-      [](std::string& text) -> std::string {
+      [allowZero](std::string& text) -> std::string {
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || !(v > 0.0))
-          return "must be a finite number > 0 (got " + text + ")";
+        const bool inRange = allowZero ? v >= 0.0 : v > 0.0;
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(v) || !inRange)
+          return std::string("must be a finite number ") + (allowZero ? ">= 0" : "> 0") + " (got " + text + ")";
         return "";
       },
-      "POSITIVE");
+      allowZero ? "NONNEGATIVE" : "POSITIVE");
 }
+// A finite number >= 0.
+inline CLI::Validator finiteNonNegative() { return finitePositive(true); }
 
 // A --seed option under the one seed policy (random_seed.h): -1 is drawn now,
 // so that the effective config of every output records the seed used, and
