@@ -30,7 +30,7 @@ if [ "$WITH_TESTS" = 1 ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$package")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
@@ -41,7 +41,7 @@ if ((${#missing[@]})); then
 fi
 
 # LibTorch must run on OpenBLAS, not the reference BLAS (5.7x faster training).
-if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep -q "^Value: .*openblas"; then
+if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep "^Value: .*openblas" >/dev/null; then
   echo "setup: warning: libblas.so.3 does not point to OpenBLAS; LibTorch will be slow" >&2
 fi
 

@@ -43,9 +43,9 @@ done
 for lib in featurize model model_torch plugin; do
   so="$libdir/libactivediff_$lib.so"
   [[ -L "$so" && -e "$so" ]] || fail "$so missing (or not a namelink)"
-  readelf -h "$so" | grep -q 'Type: *DYN' || fail "$so is not a shared library"
+  readelf -h "$so" | grep 'Type: *DYN' >/dev/null || fail "$so is not a shared library"
   [[ ! -e "$libdir/libactivediff_$lib.a" ]] || fail "static $lib installed"
-  readelf -d "$so" | grep -qE "R(UN)?PATH.*\\\$ORIGIN" || fail "$so has no \$ORIGIN RUNPATH"
+  readelf -d "$so" | grep -E "R(UN)?PATH.*\\\$ORIGIN" >/dev/null || fail "$so has no \$ORIGIN RUNPATH"
 done
 for f in include/activediff/version.h \
          include/activediff/featurize/backbone.h include/activediff/model/van_loan_kernel.h \
@@ -67,7 +67,7 @@ for exe in "$build"/workflows/activediff*; do
 done
 # No RUNPATH of an installed file points into the build tree.
 for f in "$prefix"/bin/* "$libdir"/libactivediff_*.so; do
-  if readelf -d "$f" | grep -E 'R(UN)?PATH' | grep -qF "$build"; then fail "$f: RUNPATH into the build tree"; fi
+  if readelf -d "$f" | grep -E 'R(UN)?PATH' | grep -F "$build" >/dev/null; then fail "$f: RUNPATH into the build tree"; fi
 done
 
 step "installed programs"
@@ -79,7 +79,7 @@ for program in "$prefix"/bin/*; do
       || fail "$program loads $resolved, not from $libdir"
   done < <(ldd "$program" | awk '/libactivediff_/ { print $3 }')
 done
-ldd "$prefix/bin/activediff" | grep -q libactivediff_featurize || fail "bin/activediff does not load libactivediff_featurize"
+ldd "$prefix/bin/activediff" | grep libactivediff_featurize >/dev/null || fail "bin/activediff does not load libactivediff_featurize"
 out=$("$prefix/bin/activediff" --version)
 echo "$out"
 [[ "$out" == "activediff $version"* ]] || fail "--version printed '$out'"
