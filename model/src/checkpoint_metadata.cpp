@@ -76,7 +76,13 @@ CheckpointMetadata metadataFromJson(const std::string& text, const std::string& 
     if (j.at("format").get<std::string>() != "activediff-checkpoint")
       throw Error(file, "not an activediff checkpoint");
     m.activediffVersion = j.at("activediff_version").get<std::string>();
-    m.config = parseConfig(j.at("config_toml").get<std::string>(), file + " (stored config)");
+    const std::string storedToml = j.at("config_toml").get<std::string>();
+    m.config = parseConfig(storedToml, file + " (stored config)");
+    // Checkpoints written before network preconditioning existed
+    // hold a plain network: their config has neither key, and the defaults
+    // would describe a network they do not hold.
+    if (storedToml.find("preconditioning") == std::string::npos) m.config.network.preconditioning = "none";
+    if (storedToml.find("time_conditioning") == std::string::npos) m.config.network.timeConditioning = "input";
     const json& f = j.at("features");
     m.features.featureSet = f.at("feature_set").get<std::string>();
     m.features.names = f.at("names").get<std::vector<std::string>>();

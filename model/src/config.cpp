@@ -150,6 +150,8 @@ const std::map<std::string, Section>& schema() {
     n["depth"] = intKey(ADK_FIELD(network.depth));
     n["time_frequencies"] = intKey(ADK_FIELD(network.timeFrequencies));
     n["all_channels"] = boolKey(ADK_FIELD(network.allChannels));
+    n["preconditioning"] = stringKey(ADK_FIELD(network.preconditioning));
+    n["time_conditioning"] = stringKey(ADK_FIELD(network.timeConditioning));
 
     Section& t = s["training"];
     t["steps"] = intKey(ADK_FIELD(training.steps));
@@ -313,6 +315,12 @@ void validateConfig(const ModelConfig& c) {
 
   if (c.network.kind != "mlp" && c.network.kind != "resmlp")
     throw Error("config key network.kind = \"" + c.network.kind + "\" must be mlp or resmlp");
+  if (c.network.preconditioning != "marginal" && c.network.preconditioning != "none")
+    throw Error("config key network.preconditioning = \"" + c.network.preconditioning +
+                "\" must be marginal or none");
+  if (c.network.timeConditioning != "every-layer" && c.network.timeConditioning != "input")
+    throw Error("config key network.time_conditioning = \"" + c.network.timeConditioning +
+                "\" must be every-layer or input");
   requireThat(c.network.width >= 1 && c.network.width <= 65536, "network.width", "in [1, 65536]",
               c.network.width);
   requireThat(c.network.depth >= 1 && c.network.depth <= 256, "network.depth", "in [1, 256]",

@@ -118,6 +118,37 @@ void TrainingTargets::scoresFromWhitened(double t, const Eigen::ArrayXXd& whiten
   }
 }
 
+Eigen::ArrayXXd TrainingTargets::preconditioningTable(const Eigen::ArrayXd& t,
+                                                      bool preconditioned) const {
+  Eigen::ArrayXXd table = Eigen::ArrayXXd::Zero(t.size(), kPreconditioningColumns);
+  const int c = channels();
+  for (Eigen::Index b = 0; b < t.size(); ++b) {
+    if (!preconditioned) {
+      table(b, kInputXX) = 1.0;
+      if (c == 2) table(b, kInputAuxAux) = 1.0;
+      continue;
+    }
+    const Eigen::Matrix2d marginal = kernel_.marginalCovariance(t(b), 1.0);
+    const Eigen::Matrix2d l = detail::choleskyLower(marginal, c);
+    const Eigen::Matrix2d precision = detail::inverseOnChannels(marginal, c);
+    const TargetCoefficients k = coefficients(t(b));
+    table(b, kInputXX) = 1.0 / l(0, 0);
+    if (c == 2) {
+      table(b, kInputAuxX) = -l(1, 0) / (l(0, 0) * l(1, 1));
+      table(b, kInputAuxAux) = 1.0 / l(1, 1);
+    }
+    if (outputs_.x) {
+      table(b, kGaussianXX) = -k.whitening(0) * precision(0, 0);
+      if (c == 2) table(b, kGaussianXAux) = -k.whitening(0) * precision(0, 1);
+    }
+    if (outputs_.aux) {
+      table(b, kGaussianAuxX) = -k.whitening(1) * precision(1, 0);
+      table(b, kGaussianAuxAux) = -k.whitening(1) * precision(1, 1);
+    }
+  }
+  return table;
+}
+
 Eigen::ArrayXd drawTrainingTimes(int n, double tEps, double endTime, Rng& rng) {
   if (!(tEps > 0.0 && endTime > tEps))
     throw Error("training times: need 0 < t_eps < end_time");

@@ -89,7 +89,7 @@ TEST_F(EvaluateCli, ReportsTheModelLikelihoodOfReferenceFramesAndTheLossCurve) {
     const std::string run = path(std::string("run-") + process);
     const auto train = runActivediff("train -d " + path("md2d") + " -o " + run + " -c " +
                                      (testing::sourceDir() / "examples" / "configs" / "2d-active.toml").string() +
-                                     " --process " + process + " --steps 200 --set training.validation_every=100");
+                                     " --process " + process + " --steps 500 --set training.validation_every=100");
     ASSERT_EQ(train.exitCode, 0) << train.output;
     ASSERT_EQ(runActivediff("sample -m " + run + " -o " + run + "/gen -n 500 --steps 20").exitCode, 0);
     const auto result = runActivediff("evaluate --reference " + path("md2d") + " --generated " + run + "/gen -o " +

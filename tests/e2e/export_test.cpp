@@ -48,12 +48,14 @@ class ExportCli : public ::testing::Test {
   }
   // The training directory of a shipped config (examples/configs/<config>.toml),
   // trained on first use in this process (ctest runs each test alone).
-  static std::string trainedRun(const std::string& config) {
-    const std::string run = path("run-" + config);
+  // variant/sets: a named variant of the config with extra train options.
+  static std::string trainedRun(const std::string& config, const std::string& variant = "",
+                                const std::string& sets = "") {
+    const std::string run = path("run-" + config + variant);
     if (fs::exists(fs::path(run) / "checkpoint.adck")) return run;
     const std::string data = config.rfind("25d", 0) == 0 ? "data25d" : "data2d";
     const auto r = runActivediff("train -q -d " + path(data) + " -o " + run + " -c " +
-                                 (examplesDir() / "configs" / (config + ".toml")).string() + kQuickTraining);
+                                 (examplesDir() / "configs" / (config + ".toml")).string() + kQuickTraining + sets);
     EXPECT_EQ(r.exitCode, 0) << "train " << config << ": " << r.output;
     return run;
   }
@@ -82,9 +84,10 @@ class ExportCli : public ::testing::Test {
 
   // Exports run-<config>, computes the C++ network's outputs and has Python
   // compare; returns the export's JSON.
-  static nlohmann::json exportAndCompare(const std::string& config, bool rawWeights = false) {
-    const std::string run = trainedRun(config);
-    const std::string name = config + (rawWeights ? "-raw" : "");
+  static nlohmann::json exportAndCompare(const std::string& config, bool rawWeights = false,
+                                         const std::string& variant = "", const std::string& sets = "") {
+    const std::string run = trainedRun(config, variant, sets);
+    const std::string name = config + variant + (rawWeights ? "-raw" : "");
     const std::string weights = rawWeights ? " --raw-weights" : "";
     const std::string module = path(name + ".pt");
     const auto exported = runActivediff("export -c " + run + " -o " + module + weights);
@@ -135,6 +138,28 @@ TEST_F(ExportCli, PythonReproducesAOneChannelNetworkAndTheRawWeights) {
   const auto raw = exportAndCompare("2d-active", true);
   ASSERT_FALSE(raw.is_null());
   EXPECT_EQ(raw["module"]["weights"], "raw");
+}
+
+// The other network options: marginal preconditioning (the module computes
+// the Van Loan kernel itself, so its table must agree with the C++ one), with
+// both output channels of a two-channel process and with one channel, and
+// the time features at the input only (checkpoints before time_conditioning).
+TEST_F(ExportCli, PythonReproducesPreconditionedAndInputTimeNetworks) {
+  const auto both = exportAndCompare("2d-active", false, "-marginal",
+                                     " --set network.preconditioning=marginal --set network.all_channels=true");
+  ASSERT_FALSE(both.is_null());
+  EXPECT_EQ(both["network"]["preconditioning"]["kind"], "marginal");
+  EXPECT_EQ(both["forward_output"]["channels"], nlohmann::json::array({"x", "eta"}));
+  const auto one = exportAndCompare("2d-passive", false, "-marginal", " --set network.preconditioning=marginal");
+  ASSERT_FALSE(one.is_null());
+  EXPECT_EQ(one["network"]["preconditioning"]["kind"], "marginal");
+  const auto input = exportAndCompare("2d-cld", false, "-input", " --set network.time_conditioning=input");
+  ASSERT_FALSE(input.is_null());
+  EXPECT_EQ(input["network"]["time_conditioning"], "input");
+  EXPECT_EQ(input["module"]["torchscript"].get<std::string>().find("time_layer"), std::string::npos);
+  const auto every = exportAndCompare("2d-cld");
+  ASSERT_FALSE(every.is_null());
+  EXPECT_NE(every["module"]["torchscript"].get<std::string>().find("time_layer"), std::string::npos);
 }
 
 TEST_F(ExportCli, JsonHoldsProcessStandardizationFeaturesAndProvenance) {

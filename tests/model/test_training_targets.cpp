@@ -149,5 +149,63 @@ TEST(TrainingTargets, BadShapesAreErrors) {
   EXPECT_LE(t.maxCoeff(), 7.0);
 }
 
+// The preconditioning table (training_targets.h) for every process under
+// test: W whitens the marginal covariance of z_t for unit data variance
+// (W C W^T = I), and G z, divided by the per-channel whitening, is the exact
+// score of that marginal -- computed here independently as the score of a
+// one-component N(0, 1) data "mixture" pushed through the kernel.
+TEST(TrainingTargets, PreconditioningWhitensTheMarginalAndGivesItsGaussianScore) {
+  GaussianMixture unit;
+  unit.weights = ArrayXd::Ones(1);
+  unit.means = ArrayXXd::Zero(1, 2);
+  unit.variances = ArrayXXd::Ones(1, 2);
+  Rng rng(11);
+  for (const auto& [name, sde] : processesUnderTest()) {
+    const VanLoanKernel kernel(sde);
+    const ScoreChannels all{true, sde.channels() == 2};
+    const TrainingTargets targets(kernel, all);
+    MixtureMarginal gaussian(kernel, unit);
+    const int c = sde.channels();
+    for (double t : {1e-3, 0.03, 0.5, 2.0, 6.0}) {
+      const ArrayXd times = ArrayXd::Constant(1, t);
+      const ArrayXXd p = targets.preconditioningTable(times, true);
+      Eigen::Matrix2d w = Eigen::Matrix2d::Zero();
+      w(0, 0) = p(0, kInputXX);
+      w(1, 0) = p(0, kInputAuxX);
+      w(1, 1) = p(0, kInputAuxAux);
+      const Eigen::Matrix2d whitened = w * kernel.marginalCovariance(t, 1.0) * w.transpose();
+      for (int i = 0; i < c; ++i)
+        for (int j = 0; j < c; ++j)
+          EXPECT_NEAR(whitened(i, j), i == j ? 1.0 : 0.0, 1e-9) << name << " t " << t;
+
+      ArrayXXd z(8, c * 2);
+      fillStandardNormal(z, rng);
+      ArrayXXd exact;
+      gaussian.score(z, t, exact);
+      const TargetCoefficients k = targets.coefficients(t);
+      for (int d = 0; d < 2; ++d) {
+        const ArrayXd zx = z.col(columnOf(0, d, 2));
+        const ArrayXd za = c == 2 ? ArrayXd(z.col(columnOf(1, d, 2))) : ArrayXd::Zero(8);
+        const ArrayXd gx = p(0, kGaussianXX) * zx + p(0, kGaussianXAux) * za;
+        const ArrayXd sx = exact.col(columnOf(0, d, 2));
+        EXPECT_LT((gx / k.whitening(0) - sx).abs().maxCoeff(), 1e-8 * (1.0 + sx.abs().maxCoeff()))
+            << name << " t " << t;
+        if (c == 2) {
+          const ArrayXd ga = p(0, kGaussianAuxX) * zx + p(0, kGaussianAuxAux) * za;
+          const ArrayXd sa = exact.col(columnOf(1, d, 2));
+          EXPECT_LT((ga / k.whitening(1) - sa).abs().maxCoeff(), 1e-8 * (1.0 + sa.abs().maxCoeff()))
+              << name << " t " << t;
+        }
+      }
+    }
+    // Off: the identity on the input, no Gaussian part.
+    const ArrayXXd off = targets.preconditioningTable(ArrayXd::Constant(2, 0.5), false);
+    EXPECT_EQ(off(1, kInputXX), 1.0);
+    EXPECT_EQ(off(1, kInputAuxAux), c == 2 ? 1.0 : 0.0);
+    EXPECT_EQ(off(1, kInputAuxX), 0.0);
+    for (int col = kGaussianXX; col <= kGaussianAuxAux; ++col) EXPECT_EQ(off(1, col), 0.0);
+  }
+}
+
 }  // namespace
 }  // namespace activediff::model

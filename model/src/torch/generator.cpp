@@ -25,14 +25,17 @@ namespace {
 class NetworkScoreModel : public ScoreModel {
  public:
   NetworkScoreModel(detail::ScoreNetwork net, const TrainingTargets& targets, torch::Device device)
-      : net_(std::move(net)), targets_(targets), device_(device) {}
+      : net_(std::move(net)),
+        targets_(targets),
+        device_(device),
+        preconditioned_(net_->shape().config.preconditioning == "marginal") {}
   ScoreChannels channels() const override { return targets_.outputs(); }
 
   void score(const Eigen::ArrayXXd& z, double t, Eigen::ArrayXXd& score) override {
     torch::InferenceMode inference;
     const torch::Tensor zt = detail::toTensor(z, device_);
     const torch::Tensor tt = torch::full({z.rows()}, t, zt.options());
-    detail::toEigen(net_->forward(zt, tt), whitened_);
+    detail::toEigen(net_->forward(zt, tt, preconditioning(t)), whitened_);
     targets_.scoresFromWhitened(t, whitened_, score);
   }
 
@@ -44,7 +47,7 @@ class NetworkScoreModel : public ScoreModel {
     const int dims = static_cast<int>(z.cols()) / targets_.channels();
     const torch::Tensor zt = detail::toTensor(z, device_).requires_grad_(true);
     const torch::Tensor tt = torch::full({z.rows()}, t, zt.options().requires_grad(false));
-    const torch::Tensor out = net_->forward(zt, tt);
+    const torch::Tensor out = net_->forward(zt, tt, preconditioning(t));
     torch::Tensor diag = torch::zeros_like(out);
     const ScoreChannels outputs = targets_.outputs();
     int block = 0;
@@ -70,9 +73,15 @@ class NetworkScoreModel : public ScoreModel {
   detail::ScoreNetwork& network() { return net_; }
 
  private:
+  // One row for the common t of a sampler step (the network broadcasts it).
+  torch::Tensor preconditioning(double t) const {
+    return detail::toTensor(targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), preconditioned_),
+                            device_);
+  }
   detail::ScoreNetwork net_;
   const TrainingTargets& targets_;
   torch::Device device_;
+  bool preconditioned_;
   Eigen::ArrayXXd whitened_;
 };
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "activediff/featurize/error.h"
+#include "activediff/model/training_targets.h"
 
 namespace activediff::model::detail {
 
@@ -36,6 +37,19 @@ ScoreNetworkImpl::ScoreNetworkImpl(const NetworkShape& shape) : shape_(shape) {
     throw Error("score network: unknown kind \"" + c.kind + "\" (mlp or resmlp)");
   }
   add(c.width, shape.outputCount());
+  if (c.preconditioning != "marginal" && c.preconditioning != "none")
+    throw Error("score network: unknown preconditioning \"" + c.preconditioning + "\" (marginal or none)");
+  if (c.timeConditioning != "every-layer" && c.timeConditioning != "input")
+    throw Error("score network: unknown time conditioning \"" + c.timeConditioning +
+                "\" (every-layer or input)");
+  timeLayers_.resize(layers_.size(), nullptr);
+  if (c.timeConditioning == "every-layer") {
+    // mlp: hidden layers 1..depth-1; resmlp: the inner layer of each block.
+    const std::size_t n = layers_.size();
+    for (std::size_t i = 1; i + 1 < n; i += (c.kind == "mlp" ? 1 : 2))
+      timeLayers_[i] = register_module("time_layer" + std::to_string(i),
+                                       torch::nn::Linear(torch::nn::LinearOptions(2 * f, c.width).bias(false)));
+  }
 }
 
 torch::Tensor ScoreNetworkImpl::timeFeatures(const torch::Tensor& t) const {
@@ -44,18 +58,49 @@ torch::Tensor ScoreNetworkImpl::timeFeatures(const torch::Tensor& t) const {
   return torch::cat({torch::sin(phase), torch::cos(phase)}, 1);
 }
 
-torch::Tensor ScoreNetworkImpl::forward(const torch::Tensor& z, const torch::Tensor& t) {
-  torch::Tensor h = torch::cat({z, timeFeatures(t)}, 1);
+torch::Tensor ScoreNetworkImpl::forward(const torch::Tensor& z, const torch::Tensor& t,
+                                        const torch::Tensor& preconditioning) {
+  const bool preconditioned = shape_.config.preconditioning == "marginal";
+  const int dims = shape_.dims;
+  const bool twoChannels = shape_.channels == 2;
+  torch::Tensor zx, za, column[kPreconditioningColumns];
+  if (preconditioned) {
+    if (!preconditioning.defined() || preconditioning.dim() != 2 ||
+        preconditioning.size(1) != kPreconditioningColumns)
+      throw Error("score network: a preconditioned network needs its [B, 7] preconditioning table");
+    for (int k = 0; k < kPreconditioningColumns; ++k) column[k] = preconditioning.select(1, k).unsqueeze(1);
+    zx = z.narrow(1, 0, dims);
+    if (twoChannels) za = z.narrow(1, dims, dims);
+  }
+  torch::Tensor input = z;
+  if (preconditioned) {
+    input = column[kInputXX] * zx;
+    if (twoChannels) input = torch::cat({input, column[kInputAuxX] * zx + column[kInputAuxAux] * za}, 1);
+  }
+  const torch::Tensor time = timeFeatures(t);
+  torch::Tensor h = torch::cat({input, time}, 1);
   const std::size_t n = layers_.size();
-  auto linear = [&](std::size_t i, const torch::Tensor& x) { return layers_[i]->forward(x); };
+  auto linear = [&](std::size_t i, const torch::Tensor& x) {
+    torch::Tensor y = layers_[i]->forward(x);
+    return timeLayers_[i] ? y + timeLayers_[i]->forward(time) : y;
+  };
+  torch::Tensor body;
   if (shape_.config.kind == "mlp") {
     for (std::size_t i = 0; i + 1 < n; ++i) h = torch::silu(linear(i, h));
-    return linear(n - 1, h);
+    body = linear(n - 1, h);
+  } else {
+    h = linear(0, h);
+    for (std::size_t i = 1; i + 2 < n; i += 2)
+      h = h + linear(i + 1, torch::silu(linear(i, torch::silu(h))));
+    body = linear(n - 1, torch::silu(h));
   }
-  h = linear(0, h);
-  for (std::size_t i = 1; i + 2 < n; i += 2)
-    h = h + linear(i + 1, torch::silu(linear(i, torch::silu(h))));
-  return linear(n - 1, torch::silu(h));
+  if (!preconditioned) return body;
+  std::vector<torch::Tensor> gaussian;
+  if (shape_.outputs.x)
+    gaussian.push_back(twoChannels ? column[kGaussianXX] * zx + column[kGaussianXAux] * za
+                                   : column[kGaussianXX] * zx);
+  if (shape_.outputs.aux) gaussian.push_back(column[kGaussianAuxX] * zx + column[kGaussianAuxAux] * za);
+  return body + torch::cat(gaussian, 1);
 }
 
 }  // namespace activediff::model::detail

@@ -10,6 +10,13 @@
 // peaks of the 9-mode test mixture blurred after a few thousand steps).
 //   mlp:    depth hidden layers of `width` with SiLU (the paper's 2D model: 4 x 128)
 //   resmlp: an input layer, `depth` residual blocks h + W2 silu(W1 silu(h)), SiLU, output
+// Time conditioning "every-layer" adds a learned projection of the same time
+// features (no bias) to every later hidden layer (mlp) or the inner layer of
+// every residual block (resmlp), before the activation; "input" only
+// concatenates them to the input.
+// Preconditioning (training_targets.h): forward takes the per-row table of
+// TrainingTargets::preconditioningTable ([B or 1, kPreconditioningColumns]):
+// the network body F sees z~ = W z and the output is G z + F(z~, t).
 // float32, on any torch::Device.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
@@ -25,8 +32,10 @@ namespace activediff::model::detail {
 class ScoreNetworkImpl : public torch::nn::Module {
  public:
   explicit ScoreNetworkImpl(const NetworkShape& shape);
-  // z: [B, c*D] float32, t: [B] float32 -> [B, outputs*D].
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& t);
+  // z: [B, c*D] float32, t: [B] float32, preconditioning: [B or 1, 7]
+  // float32 -> [B, outputs*D].
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& t,
+                        const torch::Tensor& preconditioning);
   const NetworkShape& shape() const { return shape_; }
   // What forward() computes with, for the TorchScript export
   // (torchscript_export.cpp): u = (log t - timeLogAnchor()) / timeLogRange(),
@@ -35,6 +44,9 @@ class ScoreNetworkImpl : public torch::nn::Module {
   double timeLogRange() const { return logRange_; }
   const torch::Tensor& timeFrequencies() const { return frequencies_; }
   const std::vector<torch::nn::Linear>& layers() const { return layers_; }
+  // timeLayers()[i] is added before the activation that follows layers()[i]
+  // (undefined where none): registered as time_layer<i>.
+  const std::vector<torch::nn::Linear>& timeLayers() const { return timeLayers_; }
 
  private:
   torch::Tensor timeFeatures(const torch::Tensor& t) const;
@@ -42,6 +54,7 @@ class ScoreNetworkImpl : public torch::nn::Module {
   torch::Tensor frequencies_;  // buffer, [F]
   double logAnchor_ = 0.0, logRange_ = 1.0;
   std::vector<torch::nn::Linear> layers_;  // registered as layer0, layer1, ...
+  std::vector<torch::nn::Linear> timeLayers_;  // one slot per layer, nullptr where none
 };
 TORCH_MODULE(ScoreNetwork);
 

@@ -10,6 +10,7 @@
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/api/module.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -28,9 +29,14 @@ namespace {
 
 using nlohmann::json;
 
-std::string linearCall(std::size_t layer, const std::string& input) {
+// layers()[i] applied to `input`, plus the time projection where the network
+// has one (ScoreNetworkImpl::forward's `linear`).
+std::string linearCall(const detail::ScoreNetworkImpl& net, std::size_t layer, const std::string& input) {
   const std::string name = "self.layer" + std::to_string(layer);
-  return "torch.linear(" + input + ", " + name + ".weight, " + name + ".bias)";
+  std::string call = "torch.linear(" + input + ", " + name + ".weight, " + name + ".bias)";
+  if (net.timeLayers()[layer])
+    call = "(" + call + " + torch.linear(time, self.time_layer" + std::to_string(layer) + ".weight))";
+  return call;
 }
 
 void expectLayers(const detail::ScoreNetworkImpl& net, std::size_t expected) {
@@ -40,34 +46,128 @@ void expectLayers(const detail::ScoreNetworkImpl& net, std::size_t expected) {
                 "; the network changed without torchscript_export.cpp");
 }
 
+// TrainingTargets::preconditioningTable (training_targets.h) in TorchScript,
+// from the SDE's drift A and diffusion Q per dimension (buffers, float64):
+// the Van Loan kernel of van_loan_kernel.h (one matrix exponential at
+// h = t / 2^j with ||A||_1 h <= 0.5, then exact doubling), the covariance
+// given x_0 and the marginal one for unit data variance, then W = L_C^-1
+// and G = -diag(sqrt(v_c)) C^-1. Agrees with the C++ table to rounding.
+std::string generatePreconditioning(const detail::NetworkShape& shape) {
+  const int c = shape.channels;
+  std::ostringstream s;
+  s << "def preconditioning(self, t: Tensor) -> Tensor:\n"
+    << "    td = t.double()\n"
+    << "    a = self.drift\n"
+    << "    q = self.diffusion\n"
+    << "    reach = self.drift_norm1 * float(torch.max(td))\n"
+    << "    j = 0\n"
+    << "    scale = 1.0\n"
+    << "    while reach > 0.5:\n"
+    << "        reach = 0.5 * reach\n"
+    << "        scale = 0.5 * scale\n"
+    << "        j += 1\n"
+    << "    h = (td * scale).reshape(-1, 1, 1)\n"
+    << "    b = td.size(0)\n"
+    << "    block = torch.zeros([b, " << 2 * c << ", " << 2 * c << "], dtype=td.dtype)\n"
+    << "    block[:, :" << c << ", :" << c << "] = -a * h\n"
+    << "    block[:, :" << c << ", " << c << ":] = q * h\n"
+    << "    block[:, " << c << ":, " << c << ":] = a.t() * h\n"
+    << "    e = torch.matrix_exp(block)\n"
+    << "    m = e[:, " << c << ":, " << c << ":].transpose(1, 2)\n"
+    << "    cov = torch.matmul(m, e[:, :" << c << ", " << c << ":])\n"
+    << "    for _ in range(j):\n"
+    << "        cov = cov + torch.matmul(torch.matmul(m, cov), m.transpose(1, 2))\n"
+    << "        m = torch.matmul(m, m)\n"
+    << "    cov = 0.5 * (cov + cov.transpose(1, 2))\n";
+  if (c == 2)
+    s << "    cov = cov + self.aux_start_variance * torch.matmul(m[:, :, 1:2], m[:, :, 1:2].transpose(1, 2))\n";
+  // 2x2 (or 1x1) Cholesky factor and inverses in closed form, as channel_ops.h.
+  s << "    marginal = cov + torch.matmul(m[:, :, 0:1], m[:, :, 0:1].transpose(1, 2))\n"
+    << "    out = torch.zeros([b, " << kPreconditioningColumns << "], dtype=td.dtype)\n"
+    << "    l00 = torch.sqrt(marginal[:, 0, 0])\n"
+    << "    out[:, " << kInputXX << "] = 1.0 / l00\n";
+  if (c == 1) {
+    if (shape.outputs.x)
+      s << "    out[:, " << kGaussianXX << "] = -torch.sqrt(cov[:, 0, 0]) / marginal[:, 0, 0]\n";
+  } else {
+    s << "    l10 = marginal[:, 1, 0] / l00\n"
+      << "    l11 = torch.sqrt(marginal[:, 1, 1] - l10 * l10)\n"
+      << "    out[:, " << kInputAuxX << "] = -l10 / (l00 * l11)\n"
+      << "    out[:, " << kInputAuxAux << "] = 1.0 / l11\n"
+      << "    det = marginal[:, 0, 0] * marginal[:, 1, 1] - marginal[:, 0, 1] * marginal[:, 1, 0]\n"
+      << "    cdet = cov[:, 0, 0] * cov[:, 1, 1] - cov[:, 0, 1] * cov[:, 1, 0]\n";
+    // whitening_c = sqrt(1 / (S^-1)_cc) = sqrt(det S / S_other,other).
+    if (shape.outputs.x)
+      s << "    wx = torch.sqrt(cdet / cov[:, 1, 1])\n"
+        << "    out[:, " << kGaussianXX << "] = -wx * marginal[:, 1, 1] / det\n"
+        << "    out[:, " << kGaussianXAux << "] = wx * marginal[:, 0, 1] / det\n";
+    if (shape.outputs.aux)
+      s << "    wa = torch.sqrt(cdet / cov[:, 0, 0])\n"
+        << "    out[:, " << kGaussianAuxX << "] = wa * marginal[:, 1, 0] / det\n"
+        << "    out[:, " << kGaussianAuxAux << "] = -wa * marginal[:, 0, 0] / det\n";
+  }
+  s << "    return out.float()\n";
+  return s.str();
+}
+
+bool isPreconditioned(const detail::NetworkShape& shape) { return shape.config.preconditioning == "marginal"; }
+
 // forward() of ScoreNetworkImpl (score_network.cpp), written out for the
 // network at hand: the same aten operations in the same order.
 std::string generateForward(const detail::ScoreNetworkImpl& net) {
   const detail::NetworkShape& shape = net.shape();
   const std::string& kind = shape.config.kind;
   const std::size_t n = net.layers().size();
+  const int d = shape.dims;
+  const bool two = shape.channels == 2;
+  auto column = [](int k) { return "p[:, " + std::to_string(k) + ":" + std::to_string(k + 1) + "]"; };
   std::ostringstream s;
+  if (isPreconditioned(shape)) s << generatePreconditioning(shape) << "\n";
   s << "def forward(self, z: Tensor, t: Tensor) -> Tensor:\n"
     << "    assert z.dim() == 2 and z.size(1) == " << shape.inputs()
     << " and t.dim() == 1 and t.size(0) == z.size(0), \"activediff score network: expects z of shape [B, "
     << shape.inputs() << "] and t of shape [B], float32\"\n"
     << "    u = (torch.log(t) - self.time_log_anchor) / self.time_log_range\n"
     << "    phase = torch.unsqueeze(u, 1) * torch.unsqueeze(self.time_frequencies, 0)\n"
-    << "    h = torch.cat([z, torch.cat([torch.sin(phase), torch.cos(phase)], 1)], 1)\n";
+    << "    time = torch.cat([torch.sin(phase), torch.cos(phase)], 1)\n";
+  std::string input = "z";
+  if (isPreconditioned(shape)) {
+    s << "    p = self.preconditioning(t)\n"
+      << "    zx = torch.narrow(z, 1, 0, " << d << ")\n";
+    if (two) s << "    za = torch.narrow(z, 1, " << d << ", " << d << ")\n";
+    s << "    zin = " << column(kInputXX) << " * zx\n";
+    if (two)
+      s << "    zin = torch.cat([zin, " << column(kInputAuxX) << " * zx + " << column(kInputAuxAux) << " * za], 1)\n";
+    input = "zin";
+  }
+  s << "    h = torch.cat([" << input << ", time], 1)\n";
   if (kind == "mlp") {
     expectLayers(net, std::size_t(shape.config.depth) + 1);
-    for (std::size_t i = 0; i + 1 < n; ++i) s << "    h = torch.silu(" << linearCall(i, "h") << ")\n";
-    s << "    return " << linearCall(n - 1, "h") << "\n";
+    for (std::size_t i = 0; i + 1 < n; ++i) s << "    h = torch.silu(" << linearCall(net, i, "h") << ")\n";
+    s << "    body = " << linearCall(net, n - 1, "h") << "\n";
   } else if (kind == "resmlp") {
     expectLayers(net, 2 * std::size_t(shape.config.depth) + 2);
-    s << "    h = " << linearCall(0, "h") << "\n";
+    s << "    h = " << linearCall(net, 0, "h") << "\n";
     for (std::size_t i = 1; i + 2 < n; i += 2)
-      s << "    h = h + " << linearCall(i + 1, "torch.silu(" + linearCall(i, "torch.silu(h)") + ")") << "\n";
-    s << "    return " << linearCall(n - 1, "torch.silu(h)") << "\n";
+      s << "    h = h + " << linearCall(net, i + 1, "torch.silu(" + linearCall(net, i, "torch.silu(h)") + ")")
+        << "\n";
+    s << "    body = " << linearCall(net, n - 1, "torch.silu(h)") << "\n";
   } else {
     throw Error("export: network kind \"" + kind +
                 "\" cannot be written as TorchScript yet (the exporter knows mlp and resmlp)");
   }
+  if (!isPreconditioned(shape)) {
+    s << "    return body\n";
+    return s.str();
+  }
+  std::vector<std::string> gaussian;
+  if (shape.outputs.x)
+    gaussian.push_back(two ? column(kGaussianXX) + " * zx + " + column(kGaussianXAux) + " * za"
+                           : column(kGaussianXX) + " * zx");
+  if (shape.outputs.aux) gaussian.push_back(column(kGaussianAuxX) + " * zx + " + column(kGaussianAuxAux) + " * za");
+  s << "    return body + torch.cat([";
+  for (std::size_t i = 0; i < gaussian.size(); ++i) s << (i ? ", " : "") << gaussian[i];
+  s << "], 1)\n";
   return s.str();
 }
 
@@ -127,6 +227,24 @@ struct NetworkExport::Impl {
     root.register_attribute("input_width", c10::IntType::get(), std::int64_t(meta.network.inputs()));
     root.register_attribute("output_width", c10::IntType::get(), std::int64_t(meta.network.outputCount()));
     root.register_buffer("time_frequencies", cpuCopy(net->timeFrequencies()));
+    if (isPreconditioned(meta.network)) {
+      const int c = sde.channels();
+      torch::Tensor a = torch::zeros({c, c}, torch::kFloat64), q = torch::zeros({c, c}, torch::kFloat64);
+      double norm1 = 0.0;
+      for (int col = 0; col < c; ++col) {
+        double sum = 0.0;
+        for (int r = 0; r < c; ++r) {
+          a[r][col] = sde.drift()(r, col);
+          q[r][col] = sde.diffusion()(r, col);
+          sum += std::abs(sde.drift()(r, col));
+        }
+        norm1 = std::max(norm1, sum);
+      }
+      root.register_buffer("drift", a);
+      root.register_buffer("diffusion", q);
+      root.register_attribute("drift_norm1", c10::FloatType::get(), norm1);
+      root.register_attribute("aux_start_variance", c10::FloatType::get(), sde.auxStartVariance());
+    }
     c10::ClassTypePtr linearType;
     for (std::size_t i = 0; i < net->layers().size(); ++i) {
       const torch::nn::Linear& layer = net->layers()[i];
@@ -136,6 +254,17 @@ struct NetworkExport::Impl {
       m.register_parameter("weight", cpuCopy(layer->weight).requires_grad_(true), false);
       m.register_parameter("bias", cpuCopy(layer->bias).requires_grad_(true), false);
       root.register_module("layer" + std::to_string(i), m);
+    }
+    c10::ClassTypePtr timeLinearType;
+    for (std::size_t i = 0; i < net->timeLayers().size(); ++i) {
+      const torch::nn::Linear& layer = net->timeLayers()[i];
+      if (!layer) continue;
+      torch::jit::Module m = timeLinearType
+                                 ? torch::jit::Module(unit, timeLinearType)
+                                 : torch::jit::Module(c10::QualifiedName("__torch__.activediff.TimeLinear"), unit);
+      if (!timeLinearType) timeLinearType = m.type();
+      m.register_parameter("weight", cpuCopy(layer->weight).requires_grad_(true), false);
+      root.register_module("time_layer" + std::to_string(i), m);
     }
     try {
       root.define(source);
@@ -152,13 +281,22 @@ struct NetworkExport::Impl {
     torch::Tensor z, t;
     checkInputs(meta.network, z, t);
     torch::NoGradGuard noGrad;
-    const torch::Tensor expected = net->forward(z, t);
+    const torch::Tensor expected = net->forward(z, t, preconditioningOf(t));
     torch::jit::Module copy = module;
     const torch::Tensor got = copy.forward({z, t}).toTensor();
     const double diff = got.sizes() == expected.sizes() ? (got - expected).abs().max().item<double>() : INFINITY;
     if (!(diff <= 1e-6))
       throw Error("export: the TorchScript module disagrees with the network by " + std::to_string(diff) +
                   " (an exporter bug; nothing was written)");
+  }
+
+  // The table the samplers give the network (generator.cpp), for these t.
+  torch::Tensor preconditioningOf(const torch::Tensor& t) const {
+    const torch::Tensor td = t.to(torch::kFloat64).contiguous();
+    const Eigen::ArrayXd times = Eigen::Map<const Eigen::ArrayXd>(td.data_ptr<double>(), td.numel());
+    const TrainingTargets targets(VanLoanKernel(sde), meta.network.outputs);
+    return detail::toTensor(targets.preconditioningTable(times, isPreconditioned(meta.network)),
+                            torch::Device(torch::kCPU));
   }
 
   std::filesystem::path path;
@@ -203,7 +341,6 @@ std::string NetworkExport::describeJson(const std::string& moduleFile) const {
   const LinearSde& sde = impl_->sde;
   const FeatureSpec& f = m.features;
   const int channels = sde.channels();
-  const int dims = shape.dims;
 
   json channelNames = json::array(), outputNames = json::array();
   for (int c = 0; c < channels; ++c) {
@@ -299,11 +436,22 @@ std::string NetworkExport::describeJson(const std::string& moduleFile) const {
         {"depth", shape.config.depth},
         {"time_frequencies", shape.config.timeFrequencies},
         {"all_channels", shape.config.allChannels},
+        {"preconditioning",
+         {{"kind", shape.config.preconditioning},
+          {"definition",
+           shape.config.preconditioning == "marginal"
+               ? "per feature dimension, C(t) = covariance of z_t for unit-variance data (S(t) + exp(A t) "
+                 "diag(1, aux_start_variance) exp(A^T t)); the layers see W z with W = cholesky(C)^-1, and "
+                 "output = G z + layers, G = -diag(whitening(t)) C^-1 (the score of N(0, C) in output units); "
+                 "computed inside the module (its preconditioning method)"
+               : "none: the layers see z and output the whole whitened score"}}},
+        {"time_conditioning", shape.config.timeConditioning},
         {"activation", "silu"},
         {"layers", layers},
         {"time_embedding",
-         {{"definition", "u = (log t - log_anchor) / log_range; phase = u * frequencies; input = [z, sin(phase), "
-                         "cos(phase)]"},
+         {{"definition", "u = (log t - log_anchor) / log_range; phase = u * frequencies; time = [sin(phase), "
+                         "cos(phase)]; input = [z, time]; with time_conditioning every-layer, also W_t time "
+                         "(time_layer<i>, no bias) added after layer i, before its activation"},
           {"log_anchor", impl_->net->timeLogAnchor()},
           {"log_range", impl_->net->timeLogRange()},
           {"frequencies", frequencies}}}}},
@@ -330,7 +478,8 @@ Eigen::ArrayXXd NetworkExport::referenceOutputs(const Eigen::ArrayXXd& z, const 
   torch::InferenceMode inference;
   const torch::Device cpu(torch::kCPU);
   Eigen::ArrayXXd out;
-  detail::toEigen(impl_->net->forward(detail::toTensor(z, cpu), detail::toTensor(t, cpu)), out);
+  const torch::Tensor tt = detail::toTensor(t, cpu);
+  detail::toEigen(impl_->net->forward(detail::toTensor(z, cpu), tt, impl_->preconditioningOf(tt)), out);
   return out;
 }
 

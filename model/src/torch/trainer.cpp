@@ -91,18 +91,19 @@ Eigen::ArrayXd drawTimes(const TrainingConfig& tc, int n, double tEps, double en
 }
 
 struct Batch {
-  torch::Tensor z, t, target;
+  torch::Tensor z, t, preconditioning, target;
 };
 
 // Draws (x0, t, noise) from the RNG and turns them into network inputs and
 // targets with the core's TrainingTargets (the one definition of MATH.md 3).
-Batch makeBatch(const TrainingTargets& targets, const Eigen::ArrayXXd& x0, const Eigen::ArrayXd& t,
-                Rng& rng, const torch::Device& device) {
+Batch makeBatch(const TrainingTargets& targets, bool preconditioned, const Eigen::ArrayXXd& x0,
+                const Eigen::ArrayXd& t, Rng& rng, const torch::Device& device) {
   Eigen::ArrayXXd noise(x0.rows(), targets.channels() * x0.cols());
   detail::fillStandardNormal(noise, rng);
   Eigen::ArrayXXd zt, target;
   targets.makeBatch(x0, t, noise, zt, target);
   return {detail::toTensor(zt, device), detail::toTensor(t, device),
+          detail::toTensor(targets.preconditioningTable(t, preconditioned), device),
           detail::toTensor(target, device)};
 }
 
@@ -114,7 +115,8 @@ Eigen::ArrayXXd gatherRows(const Eigen::ArrayXXd& x, const std::vector<Eigen::In
 
 // Fixed validation draws: every validation row in turn, times and noises from
 // their own seed, so the number is comparable across steps and runs.
-std::vector<Batch> validationBatches(const TrainingTargets& targets, const Eigen::ArrayXXd& x,
+std::vector<Batch> validationBatches(const TrainingTargets& targets, bool preconditioned,
+                                     const Eigen::ArrayXXd& x,
                                      const TrainingConfig& tc, double tEps, double endTime,
                                      const torch::Device& device) {
   std::vector<Batch> batches;
@@ -126,7 +128,7 @@ std::vector<Batch> validationBatches(const TrainingTargets& targets, const Eigen
     std::vector<Eigen::Index> rows(n);
     for (int i = 0; i < n; ++i) rows[i] = (start + i) % x.rows();
     const Eigen::ArrayXd t = drawTimes(tc, n, tEps, endTime, rng);
-    batches.push_back(makeBatch(targets, gatherRows(x, rows), t, rng, device));
+    batches.push_back(makeBatch(targets, preconditioned, gatherRows(x, rows), t, rng, device));
   }
   return batches;
 }
@@ -136,7 +138,7 @@ double validationLoss(detail::ScoreNetworkImpl& net, const std::vector<Batch>& b
   double sum = 0.0;
   std::int64_t count = 0;
   for (const Batch& b : batches) {
-    sum += torch::mse_loss(net.forward(b.z, b.t), b.target, at::Reduction::Sum).item<double>();
+    sum += torch::mse_loss(net.forward(b.z, b.t, b.preconditioning), b.target, at::Reduction::Sum).item<double>();
     count += b.target.numel();
   }
   return sum / double(count);
@@ -211,6 +213,7 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
   const VanLoanKernel kernel(sde);
   const ScoreChannels outputs = requiredScoreChannels(sde, config.network.allChannels);
   const TrainingTargets targets(kernel, outputs);
+  const bool preconditioned = config.network.preconditioning == "marginal";
 
   detail::NetworkShape shape{config.network, dims, sde.channels(), outputs, endTime, tEps};
   torch::manual_seed(tc.seed);
@@ -247,7 +250,7 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
 
   const Eigen::ArrayXXd xTrain = spec.toModel(data.train);
   const std::vector<Batch> validation =
-      validationBatches(targets, spec.toModel(data.validation), tc, tEps, endTime, device);
+      validationBatches(targets, preconditioned, spec.toModel(data.validation), tc, tEps, endTime, device);
   if (xTrain.rows() < 1) throw Error(data.source, "no training rows after the validation split");
 
   auto saveCheckpoint = [&](std::int64_t step) {
@@ -273,12 +276,12 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
   for (std::int64_t step = startStep + 1; step <= tc.steps; ++step) {
     for (auto& r : rows) r = pick(rng);
     const Eigen::ArrayXd t = drawTimes(tc, tc.batchSize, tEps, endTime, rng);
-    const Batch batch = makeBatch(targets, gatherRows(xTrain, rows), t, rng, device);
+    const Batch batch = makeBatch(targets, preconditioned, gatherRows(xTrain, rows), t, rng, device);
 
     const double warm = tc.warmupSteps > 0 ? std::min(1.0, double(step) / tc.warmupSteps) : 1.0;
     setLearningRate(optimizer, tc.learningRate * warm);
     optimizer.zero_grad();
-    const torch::Tensor loss = torch::mse_loss(net->forward(batch.z, batch.t), batch.target);
+    const torch::Tensor loss = torch::mse_loss(net->forward(batch.z, batch.t, batch.preconditioning), batch.target);
     loss.backward();
     if (tc.gradientClip > 0.0) torch::nn::utils::clip_grad_norm_(params, tc.gradientClip);
     optimizer.step();

@@ -60,6 +60,24 @@ enum TargetTableColumn : int {
   kTargetTableColumns
 };
 
+// Preconditioning of the network (docs/departures.md "Preconditioning"),
+// per feature dimension at time t, with C = marginalCovariance(t, 1) the 2x2
+// covariance of z_t for unit-variance data (standardized features):
+//   network input  z~ = W z,  W = L_C^{-1}   (C = L_C L_C^T; unit covariance
+//                                             at every t for Gaussian data)
+//   network output whitened_c = G z + F(z~, t),  G = -diag(sqrt(v_c)) C^{-1}
+// G z is the score of N(0, C) in the units of the whitened targets (the
+// "mixed score" of CLD-SGM): exact for Gaussian data, and the whole score
+// at t -> T, so the network F learns only the data's departure from a
+// Gaussian. "none" is W = I, G = 0 (checkpoints written before it).
+// Columns of preconditioningTable(); for a one-channel process only the xx
+// entries are non-zero.
+enum PreconditioningColumn : int {
+  kInputXX = 0, kInputAuxX, kInputAuxAux,
+  kGaussianXX, kGaussianXAux, kGaussianAuxX, kGaussianAuxAux,
+  kPreconditioningColumns
+};
+
 class TrainingTargets {
  public:
   // outputs must contain requiredScoreChannels(sde, false); throws otherwise.
@@ -83,6 +101,12 @@ class TrainingTargets {
   // other channels 0 (no sampler reads them).
   void scoresFromWhitened(double t, const Eigen::ArrayXXd& whitened,
                           Eigen::ArrayXXd& score) const;
+
+  // t.size() x kPreconditioningColumns: W and G above at each t (marginal),
+  // or the identity and zero (preconditioned = false). Gaussian rows are in
+  // output order: the xx/xAux entries belong to the x output, auxX/auxAux
+  // to the aux output, each zero when that channel is not an output.
+  Eigen::ArrayXXd preconditioningTable(const Eigen::ArrayXd& t, bool preconditioned) const;
 
  private:
   VanLoanKernel kernel_;
