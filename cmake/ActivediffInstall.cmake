@@ -1,6 +1,7 @@
 # Install rules, included at the end of the top-level CMakeLists.txt (after
 # every module and workflows/ have defined their targets):
-#   lib/             libactivediff_{featurize,model,model_torch,plugin}.so
+#   lib/             libactivediff_{featurize,model,model_torch,plugin,mcmove}.so
+#   lib/activediff-openmm-plugins/   the move's OpenMM plugin (Reference and CPU kernels)
 #   include/         the public headers of featurize/, model/, plugin/ and
 #                    the generated activediff/version.h
 #   bin/             every program workflows/CMakeLists.txt defines (side by
@@ -20,7 +21,7 @@ set(ACTIVEDIFF_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/activediff")
 # --- libraries --------------------------------------------------------------
 # target -> exported name activediff::<name>
 set(ACTIVEDIFF_INSTALL_LIBRARIES
-  activediff_featurize activediff_model activediff_model_torch activediff_plugin)
+  activediff_featurize activediff_model activediff_model_torch activediff_plugin activediff_mcmove)
 foreach(lib IN LISTS ACTIVEDIFF_INSTALL_LIBRARIES)
   string(REGEX REPLACE "^activediff_" "" _export_name "${lib}")
   set_target_properties(${lib} PROPERTIES
@@ -42,6 +43,11 @@ install(TARGETS ${ACTIVEDIFF_INSTALL_LIBRARIES} activediff_version
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
   # = $<INSTALL_INTERFACE:include> on every exported target
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+
+# The OpenMM plugin library of the move, in a directory of its own beside the
+# API library (pluginDirectory() in generative_monte_carlo_move.h finds it there).
+install(TARGETS activediff_mcmove_reference
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}/activediff-openmm-plugins")
 
 # --- public headers ---------------------------------------------------------
 install(DIRECTORY

@@ -333,9 +333,9 @@ void validateConfig(const ModelConfig& c) {
   requireThat(t.batchSize >= 1, "training.batch_size", ">= 1", t.batchSize);
   requireThat(t.learningRate > 0.0 && t.learningRate < 10.0, "training.learning_rate",
               "in (0, 10)", t.learningRate);
-  if (t.timeSampling != "uniform" && t.timeSampling != "log-uniform")
+  if (t.timeSampling != "uniform" && t.timeSampling != "log-uniform" && t.timeSampling != "mixed")
     throw Error("config key training.time_sampling = \"" + t.timeSampling +
-                "\" must be uniform or log-uniform");
+                "\" must be uniform, log-uniform or mixed");
   requireThat(t.warmupSteps >= 0, "training.warmup_steps", ">= 0", double(t.warmupSteps));
   requireThat(t.emaDecay >= 0.0 && t.emaDecay < 1.0, "training.ema_decay", "in [0, 1)",
               t.emaDecay);

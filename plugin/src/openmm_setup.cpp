@@ -78,17 +78,14 @@ int kineticDegreesOfFreedom(const OpenMM::System& system) {
   return dof;
 }
 
-// featurize's plausibility check with the System's bonds and constraints as
-// reference: a corrupt frame is an error, not an energy of 1e13 kJ/mol.
-BondPlausibility bondPlausibilityOf(const OpenMM::System& system) {
+std::vector<std::pair<int, int>> covalentBondsOf(const OpenMM::System& system, std::vector<double>* lengthsNm) {
   std::vector<std::pair<int, int>> bonds;
-  std::vector<double> lengthsNm;
   for (int c = 0; c < system.getNumConstraints(); ++c) {
     int i = 0, j = 0;
     double d = 0.0;
     system.getConstraintParameters(c, i, j, d);
     bonds.emplace_back(i, j);
-    lengthsNm.push_back(d);
+    if (lengthsNm) lengthsNm->push_back(d);
   }
   for (int f = 0; f < system.getNumForces(); ++f) {
     const auto* force = dynamic_cast<const OpenMM::HarmonicBondForce*>(&system.getForce(f));
@@ -98,9 +95,17 @@ BondPlausibility bondPlausibilityOf(const OpenMM::System& system) {
       force->getBondParameters(b, i, j, r0, k);
       if (r0 <= 0.0) continue;  // not a covalent bond (e.g. a restraint)
       bonds.emplace_back(i, j);
-      lengthsNm.push_back(r0);
+      if (lengthsNm) lengthsNm->push_back(r0);
     }
   }
+  return bonds;
+}
+
+// featurize's plausibility check with the System's bonds and constraints as
+// reference: a corrupt frame is an error, not an energy of 1e13 kJ/mol.
+BondPlausibility bondPlausibilityOf(const OpenMM::System& system) {
+  std::vector<double> lengthsNm;
+  std::vector<std::pair<int, int>> bonds = covalentBondsOf(system, &lengthsNm);
   return BondPlausibility(std::move(bonds), std::move(lengthsNm), {});
 }
 

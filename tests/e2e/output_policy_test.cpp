@@ -89,6 +89,7 @@ const std::map<std::string, Recipe>& recipes() {
       {"rebuild", {Shape::File, "rb.pdb", "rebuild --features {IN}/md2d --topology {IN}/ala2.pdb --limit 2 -o {OUT}"}},
       {"evaluate", {Shape::Directory, "report", "evaluate --reference {IN}/md2d --generated {IN}/gen -o {OUT}"}},
       {"export", {Shape::File, "m.pt", "export -c {IN}/model -o {OUT}"}},
+      {"mcmove", {Shape::File, "move.xml", "mcmove -m {IN}/model -s {IN}/ala2.pdb -o {OUT}"}},
       {"fisher-memory", {Shape::Directory, "fisher", "fisher-memory --points 5 --tau 0.5 -o {OUT}"}},
       {"speciation", {Shape::Directory, "speciation", "speciation -d {IN}/md2d --tau 0.5 -o {OUT}"}},
       {"state-memory",

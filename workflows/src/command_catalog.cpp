@@ -58,6 +58,10 @@ const std::vector<CommandSummary>& commandCatalog() {
        "trained models with the auxiliary variable kept and shuffled across the batch; the fraction returning to "
        "its starting state against t*, with standard errors. --mixture diamond uses the exact mixture score "
        "instead (states = modes). Writes report.json, report.md and state_memory.png."},
+      {120, "mcmove",
+       "Write a trained 2D (phi, psi) model as an OpenMM Force (XML) that moves the backbone torsions by exact "
+       "Metropolis-Hastings every N steps inside any OpenMM simulation, C++ or Python; load the plugin directory "
+       "(activediff --plugin-dir) first."},
   };
   return catalog;
 }

@@ -143,6 +143,27 @@ int main(int argc, char** argv) {
     if (!isRegistered(entry.name)) app.add_subcommand(entry.name, entry.summary)->allow_extras();
   }
   for (; command != registry.end(); ++command) addCommand(app, *command, outputCommands);
+  // The move's OpenMM plugin directory, for Platform::loadPluginsFromDirectory
+  // (relative to this program: the build tree's, then the installed one).
+  app.add_flag_callback(
+      "--plugin-dir",
+      []() {
+        std::error_code ec;
+        const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+        std::string candidates = ACTIVEDIFF_PLUGIN_DIRS;
+        for (std::size_t start = 0; start <= candidates.size();) {
+          const std::size_t end = std::min(candidates.find(':', start), candidates.size());
+          const std::filesystem::path dir = self.parent_path() / candidates.substr(start, end - start);
+          if (std::filesystem::is_directory(dir, ec)) {
+            std::cout << std::filesystem::canonical(dir, ec).string() << "\n";
+            throw CLI::Success();
+          }
+          start = end + 1;
+        }
+        throw activediff::Error("--plugin-dir: the OpenMM plugin directory is missing beside " + self.string() +
+                                " (looked for " + candidates + " relative to it)");
+      },
+      "print the directory of activediff's OpenMM plugin (for Platform.loadPluginsFromDirectory) and exit");
   // For the tests: which commands run under the output policy.
   app.add_flag_callback(
          "--list-output-commands",

@@ -79,14 +79,22 @@ std::vector<std::string> dataDifferences(const CheckpointMetadata& meta, const T
   return d;
 }
 
-// MATH.md 3: t ~ U(t_eps, T) through the core, or the documented log-uniform
-// importance schedule (config.h, training.time_sampling).
+// MATH.md 3: t ~ U(t_eps, T) through the core, the documented log-uniform
+// importance schedule, or "mixed": each time from one of the two with
+// probability 1/2 (config.h, training.time_sampling).
 Eigen::ArrayXd drawTimes(const TrainingConfig& tc, int n, double tEps, double endTime, Rng& rng) {
   if (tc.timeSampling == "uniform") return drawTrainingTimes(n, tEps, endTime, rng);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const double logRatio = std::log(endTime / tEps);
+  const bool mixed = tc.timeSampling == "mixed";
   Eigen::ArrayXd t(n);
-  for (int i = 0; i < n; ++i) t(i) = tEps * std::exp(logRatio * uniform(rng));
+  for (int i = 0; i < n; ++i) {
+    const double u = uniform(rng);
+    if (mixed && uniform(rng) < 0.5)
+      t(i) = tEps + (endTime - tEps) * u;
+    else
+      t(i) = tEps * std::exp(logRatio * u);
+  }
   return t;
 }
 

@@ -57,7 +57,10 @@ struct TrainingConfig {
   // an importance schedule that spends more of each batch near t_eps, where
   // the score is sharpest (uniform puts 1.4 % of the times below t = 0.1 for
   // T = 7). With unit-variance whitened targets it only reweights the loss
-  // over t; the targets themselves are unchanged.
+  // over t; the targets themselves are unchanged. "log-uniform" is the
+  // default: active noise at 2,500 steps put 22 % of its samples near a mode
+  // of the 9-peak test mixture with uniform times, 80 % with log-uniform
+  // (docs/departures.md "The network").
   std::string timeSampling = "log-uniform";
   double emaDecay = 0.999;
   double gradientClip = 0.0;       // max global L2 norm; 0 = off

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace OpenMM {
@@ -40,6 +41,11 @@ int kineticDegreesOfFreedom(const OpenMM::System& system);
 // harmonic bonds as the reference: a corrupt frame is an error, not an energy
 // of 1e13 kJ/mol.
 BondPlausibility bondPlausibilityOf(const OpenMM::System& system);
+
+// The System's covalent bonds: its constraints and the HarmonicBondForce
+// bonds with r0 > 0, in that order; lengthsNm (if given) gets their lengths.
+std::vector<std::pair<int, int>> covalentBondsOf(const OpenMM::System& system,
+                                                 std::vector<double>* lengthsNm = nullptr);
 
 // Molar gas constant in kJ/(mol K), as OpenMM uses it.
 inline constexpr double kMolarGasConstantKjPerMolK = 0.00831446261815324;

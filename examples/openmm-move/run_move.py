@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Alanine dipeptide with activediff's generative Monte Carlo move, from
+OpenMM's own Python layer (Debian's python3-simtk): no binding to build.
+
+    activediff mcmove -m RUN_DIR -s examples/ala2/ala2.pdb --interval 50 -o move.xml
+    examples/openmm-move/run_move.py --plugin-dir "$(activediff --plugin-dir)" --move move.xml
+
+Runs Langevin MD (Reference or CPU platform) with the move added to
+examples/ala2/system.xml and prints the move's acceptance and the alphaR /
+beta populations of phi/psi; with --plain-md also the same run without the
+move. --json writes the numbers (and the final positions) for scripts; the
+C++ example run_move.cpp does exactly the same and gives the same numbers.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import openmm as mm
+from openmm import app, unit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ALA2 = os.path.join(HERE, "..", "ala2")
+
+
+def dihedral(p, a, b, c, d):
+    def sub(u, v):
+        return [u[0] - v[0], u[1] - v[1], u[2] - v[2]]
+
+    def cross(u, v):
+        return [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
+
+    def dot(u, v):
+        return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+
+    b1, b2, b3 = sub(p[b], p[a]), sub(p[c], p[b]), sub(p[d], p[c])
+    n1, n2 = cross(b1, b2), cross(b2, b3)
+    return math.degrees(math.atan2(math.sqrt(dot(b2, b2)) * dot(b1, n2), dot(n1, n2)))
+
+
+STATES = ("alphaR", "beta", "PPII", "L", "other")
+
+
+def state_of(phi, psi):
+    # PRODUCT.md's metastable states, as featurize/states.h defines them
+    # (open intervals, degrees in [-180, 180)).
+    inside = -120.0 < psi < 50.0
+    outside = psi >= 50.0 or psi < -120.0
+    if -180.0 < phi < 0.0 and inside:
+        return "alphaR"
+    if -180.0 < phi < -90.0 and outside:
+        return "beta"
+    if -90.0 < phi < 0.0 and outside:
+        return "PPII"
+    if 0.0 < phi < 180.0:
+        return "L"
+    return "other"
+
+
+def positions_nm(context):
+    return [[v[0], v[1], v[2]] for v in context.getState(getPositions=True).getPositions().value_in_unit(unit.nanometer)]
+
+
+def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
+    system = mm.XmlSerializer.deserialize(open(system_xml).read())
+    if move_xml:
+        system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
+    integrator = mm.LangevinIntegrator(300.0, 1.0, 0.002)
+    integrator.setRandomNumberSeed(seed)
+    context = mm.Context(system, integrator, mm.Platform.getPlatformByName(platform))
+    context.setPositions(app.PDBFile(pdb).positions)
+    context.setVelocitiesToTemperature(300.0, seed)
+    trace, jumps, accepted_before = [], 0, 0.0
+    for _ in range(steps // interval):
+        q = positions_nm(context)
+        integrator.step(interval)
+        p = positions_nm(context)
+        phi, psi = dihedral(p, *atoms[0:4]), dihedral(p, *atoms[1:5])
+        jump = max(abs((phi - dihedral(q, *atoms[0:4]) + 180.0) % 360.0 - 180.0),
+                   abs((psi - dihedral(q, *atoms[1:5]) + 180.0) % 360.0 - 180.0))
+        if move_xml:
+            accepted = context.getParameter("ActivediffMovesAccepted")
+            if accepted > accepted_before and jump > 90.0:
+                jumps += 1
+            accepted_before = accepted
+        trace.append([phi, psi])
+    result = {"steps": steps, "interval": interval, "platform": platform, "seed": seed, "phi_psi_deg": trace,
+              "positions_nm": p}
+    if move_xml:
+        result["attempted"] = context.getParameter("ActivediffMovesAttempted")
+        result["accepted"] = context.getParameter("ActivediffMovesAccepted")
+        result["torsion_jumps_over_90_deg_at_accepted_moves"] = jumps
+    states = [state_of(phi, psi) for phi, psi in trace]
+    result["populations"] = {s: states.count(s) / len(states) for s in STATES}
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--plugin-dir", required=True, help="activediff --plugin-dir")
+    ap.add_argument("--move", required=True, help="the XML written by activediff mcmove")
+    ap.add_argument("--system", default=os.path.join(ALA2, "system.xml"))
+    ap.add_argument("--pdb", default=os.path.join(ALA2, "ala2.pdb"))
+    ap.add_argument("--platform", default="Reference", choices=["Reference", "CPU"])
+    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--interval", type=int, default=50, help="MD steps between samples of phi/psi (use the move's)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--plain-md", action="store_true", help="also run without the move")
+    ap.add_argument("--json", help="write the results here")
+    a = ap.parse_args()
+    if a.steps < a.interval or a.interval < 1:
+        sys.exit("run_move.py: --steps must be >= --interval >= 1")
+    mm.Platform.loadPluginsFromDirectory(mm.Platform.getDefaultPluginsDirectory())
+    mm.Platform.loadPluginsFromDirectory(a.plugin_dir)
+    failures = mm.Platform.getPluginLoadFailures()
+    if failures:
+        sys.exit("run_move.py: plugin load failures: " + "; ".join(failures))
+    atoms = json.load(open(os.path.splitext(a.move)[0] + ".json"))["move"]["torsion_atoms"]
+    out = {"with_move": run(a.system, a.pdb, a.move, a.platform, a.steps, a.interval, a.seed, atoms)}
+    if a.plain_md:
+        out["plain_md"] = run(a.system, a.pdb, None, a.platform, a.steps, a.interval, a.seed, atoms)
+    m = out["with_move"]
+    print("move: %d of %d accepted (%.2f)" % (m["accepted"], m["attempted"], m["accepted"] / max(m["attempted"], 1)))
+    for name, r in out.items():
+        print("%-9s " % name + "  ".join("%s %.3f" % (s, r["populations"][s]) for s in STATES))
+    if a.json:
+        tmp = a.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(out, f)
+        os.replace(tmp, a.json)
+
+
+if __name__ == "__main__":
+    main()

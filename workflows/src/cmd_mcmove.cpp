@@ -1,0 +1,132 @@
+// activediff mcmove: a trained 2D (phi, psi) model as an OpenMM Force
+// (GenerativeMonteCarloMove, plugin/generative_monte_carlo_move.h) in OpenMM's
+// XML, with a JSON beside it. OpenMM programs -- Python included, with no
+// binding to build -- load the plugin directory (`activediff --plugin-dir`),
+// deserialize the file and add the Force to their System:
+//   Platform.loadPluginsFromDirectory(Platform.getDefaultPluginsDirectory())
+//   Platform.loadPluginsFromDirectory(plugin_dir)
+//   system.addForce(XmlSerializer.deserialize(open('move.xml').read()))
+#include <fmt/format.h>
+#include <openmm/serialization/XmlSerializer.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "activediff/featurize/backbone.h"
+#include "activediff/featurize/error.h"
+#include "activediff/featurize/output_policy.h"
+#include "activediff/featurize/structure.h"
+#include "activediff/model/generator.h"
+#include "activediff/model/trainer.h"
+#include "activediff/plugin/generative_monte_carlo_move.h"
+#include "commands.h"
+#include "provenance.h"
+
+namespace activediff::cli {
+namespace {
+
+struct McMoveCommand {
+  std::string model, topology, output;
+  int interval = 50;
+  double temperatureK = 300.0;
+  std::uint32_t seed = 1;
+  int densitySteps = 120;
+  std::optional<int> residue;
+};
+
+void runMcMove(const McMoveCommand& c) {
+  if (c.output.empty()) throw Error("mcmove: -o/--output is required (the Force's XML, <name>.xml)");
+  const std::filesystem::path xmlPath = c.output;
+  if (xmlPath.extension() != ".xml") throw Error(c.output, "the serialized move must end in .xml");
+  std::filesystem::path jsonPath = xmlPath;
+  jsonPath.replace_extension(".json");
+  const std::filesystem::path checkpoint = model::resolveCheckpoint(c.model);
+  declareInputs({checkpoint.string(), c.topology});
+  OutputClaim xmlClaim(xmlPath, OutputShape::File);
+  OutputClaim jsonClaim(jsonPath, OutputShape::File);
+
+  // The model must be a 2D phi/psi model (the Force checks it again against
+  // the System when a Context is made).
+  const model::Generator generator(checkpoint);
+  const model::FeatureSpec& spec = generator.features();
+  if (spec.dims() != 2 || spec.names[0] != "phi" || spec.names[1] != "psi")
+    throw Error(checkpoint.string(), fmt::format("models {} features ({}); the move needs a 2D (phi, psi) model",
+                                                 spec.dims(), spec.featureSet));
+  const Structure structure = readStructure(c.topology);
+  const BackboneDihedralAtoms dihedrals = findBackboneDihedrals(structure.topology, c.topology, c.residue);
+  const std::array<int, 5> atoms{dihedrals.phi[0], dihedrals.phi[1], dihedrals.phi[2], dihedrals.phi[3],
+                                 dihedrals.psi[3]};
+  std::ifstream in(checkpoint, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw Error(checkpoint.string(), "cannot read the checkpoint");
+
+  std::ostringstream xml;
+  try {
+    plugin::GenerativeMonteCarloMove move(bytes, atoms, c.interval, c.temperatureK, c.seed);
+    move.setDensitySteps(c.densitySteps);
+    OpenMM::XmlSerializer::serialize<OpenMM::Force>(&move, "Force", xml);
+  } catch (const std::exception& e) {
+    throw Error(std::string("mcmove: ") + e.what());
+  }
+  nlohmann::json document = provenance({{"model", checkpoint.string()},
+                                        {"topology", c.topology},
+                                        {"output", xmlPath.string()},
+                                        {"interval_steps", c.interval},
+                                        {"temperature_k", c.temperatureK},
+                                        {"seed", c.seed},
+                                        {"density_steps", c.densitySteps}});
+  document["move"] = {
+      {"xml", xmlPath.filename().string()},
+      {"force", "ActivediffGenerativeMonteCarloMove"},
+      {"torsion_atoms", atoms},
+      {"torsion_atoms_meaning", "0-based System particle indices of C(i-1), N, CA, C, N(i+1)"},
+      {"model", generator.describe()},
+      {"plugin_directory", plugin::pluginDirectory()},
+      {"context_parameters",
+       {plugin::GenerativeMonteCarloMove::Temperature(), plugin::GenerativeMonteCarloMove::MovesAttempted(),
+        plugin::GenerativeMonteCarloMove::MovesAccepted()}},
+      {"python",
+       "Platform.loadPluginsFromDirectory(Platform.getDefaultPluginsDirectory()); "
+       "Platform.loadPluginsFromDirectory(plugin_directory); "
+       "system.addForce(XmlSerializer.deserialize(open(xml).read()))"}};
+  writeTemporary(xmlClaim, xml.str());
+  writeJsonTemporary(jsonClaim, document);
+  xmlClaim.commit();
+  jsonClaim.commit();
+  std::cout << fmt::format("move every {} steps at {} K, torsion atoms {} {} {} {} {}, {}\nwrote {} and {}\n",
+                           c.interval, c.temperatureK, atoms[0], atoms[1], atoms[2], atoms[3], atoms[4],
+                           generator.describe(), xmlPath.string(), jsonPath.string());
+}
+
+void addMcMove(CLI::App& app) {
+  auto c = std::make_shared<McMoveCommand>();
+  CLI::App* sub = app.add_subcommand("mcmove", commandSummary("mcmove"));
+  sub->footer(
+      "In Python (OpenMM's own layer, no binding): Platform.loadPluginsFromDirectory(<activediff --plugin-dir>), "
+      "then system.addForce(XmlSerializer.deserialize(open('move.xml').read())). Read the counters with "
+      "context.getParameter('ActivediffMovesAttempted') / ('ActivediffMovesAccepted').");
+  sub->add_option("-m,--model", c->model, "checkpoint.adck or a training output directory (a 2D phi/psi model)")
+      ->required();
+  sub->add_option("-s,--topology", c->topology,
+                  "structure of the simulated System (.pdb/.gro/.tpr), atoms in the System's order")
+      ->required();
+  sub->add_option("-o,--output", c->output, "the serialized Force, <name>.xml (its JSON goes to <name>.json)");
+  sub->add_option("--interval", c->interval, "MD steps between moves")->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  sub->add_option("--temperature", c->temperatureK, "default temperature in K (Context parameter ActivediffTemperature)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-3, 1e5));
+  sub->add_option("--seed", c->seed, "seed of the move's random stream")->capture_default_str();
+  sub->add_option("--density-steps", c->densitySteps, "RK4 steps of the probability-flow log-density")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 100000));
+  sub->add_option("--residue", c->residue, "residue number whose phi/psi the model describes (default: the only one)");
+  sub->callback([c] { runMcMove(*c); });
+}
+
+const CommandRegistration registration(120, "mcmove", addMcMove);
+
+}  // namespace
+}  // namespace activediff::cli
