@@ -10,6 +10,7 @@
 #include "../checkpoint_file.h"
 #include "../checkpoint_metadata.h"
 #include "activediff/featurize/error.h"
+#include "activediff/model/eigen_score_network.h"
 #include "activediff/model/log_density.h"
 #include "activediff/model/samplers.h"
 #include "activediff/model/trainer.h"
@@ -103,7 +104,38 @@ struct Generator::Impl {
                         device);
     archive.clear();
     model.network()->eval();
+    if (o.eigenNetwork) {
+      if (!device.is_cpu()) throw Error("generator: the Eigen network evaluator runs on the CPU only");
+      eigen = std::make_unique<EigenScoreNetwork>(eigenWeights(), targets);
+    }
   }
+
+  // The loaded network's weights for the Eigen evaluator.
+  EigenNetworkWeights eigenWeights() {
+    auto matrix = [](const torch::Tensor& t) {
+      const torch::Tensor c = t.detach().to(torch::kCPU).to(torch::kFloat64).contiguous();
+      const Eigen::Index rows = c.size(0), cols = c.dim() > 1 ? c.size(1) : 1;
+      return Eigen::MatrixXd(
+          Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(c.data_ptr<double>(),
+                                                                                                 rows, cols));
+    };
+    detail::ScoreNetworkImpl& net = *model.network();
+    EigenNetworkWeights w;
+    w.kind = meta.network.config.kind;
+    w.preconditioned = meta.network.config.preconditioning == "marginal";
+    w.dims = meta.network.dims;
+    w.channels = meta.network.channels;
+    w.timeLogAnchor = net.timeLogAnchor();
+    w.timeLogRange = net.timeLogRange();
+    w.timeFrequencies = matrix(net.timeFrequencies()).col(0);
+    for (std::size_t i = 0; i < net.layers().size(); ++i) {
+      w.weights.push_back(matrix(net.layers()[i]->weight));
+      w.biases.push_back(matrix(net.layers()[i]->bias).col(0));
+      w.timeWeights.push_back(net.timeLayers()[i] ? matrix(net.timeLayers()[i]->weight) : Eigen::MatrixXd());
+    }
+    return w;
+  }
+  ScoreModel& scoreModel() { return eigen ? static_cast<ScoreModel&>(*eigen) : model; }
 
   detail::CheckpointMetadata load(const std::filesystem::path& file) {
     if (!std::filesystem::exists(file)) throw Error(file.string(), "no such checkpoint");
@@ -127,6 +159,7 @@ struct Generator::Impl {
   TrainingTargets targets;
   torch::Device device;
   NetworkScoreModel model;
+  std::unique_ptr<EigenScoreNetwork> eigen;
 };
 
 Generator::Generator(const std::filesystem::path& checkpoint, const GeneratorOptions& options)
@@ -142,7 +175,7 @@ const LinearSde& Generator::sde() const { return impl_->sde; }
 double Generator::endTime() const { return impl_->meta.network.endTime; }
 double Generator::timeEpsilon() const { return impl_->meta.config.process.tEps; }
 std::int64_t Generator::trainedSteps() const { return impl_->meta.step; }
-ScoreModel& Generator::scoreModel() { return impl_->model; }
+ScoreModel& Generator::scoreModel() { return impl_->scoreModel(); }
 std::string Generator::metadataJson() const { return detail::metadataToJson(impl_->meta); }
 
 std::string Generator::describe() const {
@@ -172,7 +205,7 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
   const std::int64_t batch = impl_->options.batchSize;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
-    SampleResult r = sampler.sample(impl_->model, rows, dims(), streamSeed(seed, b));
+    SampleResult r = sampler.sample(impl_->scoreModel(), rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.scoreCalls += r.scoreCalls;
   }
@@ -194,7 +227,7 @@ GeneratedSamples Generator::sampleWithLogDensity(std::int64_t n, std::uint64_t s
   const std::int64_t batch = impl_->options.batchSize;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
-    DensityResult r = flow.sample(impl_->model, rows, dims(), streamSeed(seed, b));
+    DensityResult r = flow.sample(impl_->scoreModel(), rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.logDensity.segment(first, rows) = r.logDensity;
     out.scoreCalls += r.scoreCalls;
@@ -216,7 +249,7 @@ Eigen::ArrayXd Generator::logDensityOfStates(const Eigen::ArrayXXd& z, int steps
   const Eigen::Index batch = impl_->options.batchSize;
   for (Eigen::Index first = 0; first < z.rows(); first += batch) {
     const Eigen::Index rows = std::min(batch, z.rows() - first);
-    out.segment(first, rows) = flow.evaluate(impl_->model, z.middleRows(first, rows)).logDensity;
+    out.segment(first, rows) = flow.evaluate(impl_->scoreModel(), z.middleRows(first, rows)).logDensity;
   }
   return out;
 }

@@ -43,6 +43,7 @@ std::unique_ptr<model::Generator> loadGenerator(const std::string& bytes) {
   if (!written) throw OpenMMException("GenerativeMonteCarloMove: cannot write the checkpoint to " + pattern);
   model::GeneratorOptions options;
   options.batchSize = 64;
+  options.eigenNetwork = true;  // one state at a time: no per-call LibTorch cost
   try {
     return std::make_unique<model::Generator>(pattern, options);
   } catch (const std::exception& e) {
