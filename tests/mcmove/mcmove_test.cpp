@@ -2,6 +2,10 @@
 // OpenMM itself: models trained on the shipped MD, the shipped ala2 System.
 #include <gtest/gtest.h>
 #include <openmm/Context.h>
+#include <openmm/CustomTorsionForce.h>
+#include <openmm/HarmonicAngleForce.h>
+#include <openmm/HarmonicBondForce.h>
+#include <openmm/LocalEnergyMinimizer.h>
 #include <openmm/LangevinIntegrator.h>
 #include <openmm/NonbondedForce.h>
 #include <openmm/OpenMMException.h>
@@ -12,11 +16,14 @@
 #include <openmm/serialization/XmlSerializer.h>
 
 #include <cmath>
+#include <iostream>
+#include <random>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "activediff/featurize/geometry.h"
 #include "activediff/model/generator.h"
 #include "activediff/plugin/generative_monte_carlo_move.h"
 #include "support/test_support.h"
@@ -260,6 +267,183 @@ TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
     const Eigen::ArrayXd back = generator.logDensityOfStates(s.z, steps);
     EXPECT_LT((back - s.logDensity).abs().maxCoeff(), 1e-3) << process << " at " << steps << " steps";
   }
+}
+
+}  // namespace
+}  // namespace activediff
+
+namespace activediff {
+namespace {
+
+// Von Mises draw (Best and Fisher 1979).
+double vonMises(double mean, double kappa, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const double a = 1.0 + std::sqrt(1.0 + 4.0 * kappa * kappa), b = (a - std::sqrt(2.0 * a)) / (2.0 * kappa);
+  const double r = (1.0 + b * b) / (2.0 * b);
+  for (;;) {
+    const double z = std::cos(M_PI * u(rng)), f = (1.0 + r * z) / (r + z), c = kappa * (r - f);
+    const double u2 = u(rng);
+    if (c * (2.0 - c) - u2 > 0.0 || std::log(c / u2) + 1.0 - c >= 0.0)
+      return std::remainder(mean + (u(rng) < 0.5 ? -1.0 : 1.0) * std::acos(f), 2.0 * M_PI);
+  }
+}
+
+// The discriminating exactness test (issue 10): ala2 with harmonic bonds and
+// angles only plus a CustomTorsionForce whose phi has two basins 80 degrees
+// apart behind a barrier of ~23 kT (von Mises mixture, kappa 100: weights
+// 0.3 at -150 and 0.7 at -70 degrees) and psi one basin at 150 degrees. The
+// exact phi/psi law is that mixture (no other term depends on the torsions),
+// so MD alone never crosses and the move must get the basin weights right
+// from a model trained on the shipped MD, i.e. on a different distribution.
+TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
+  constexpr double kTemperatureK = 300.0, kKappa = 100.0;
+  const double kT = 0.00831446261815324 * kTemperatureK;
+  const double deg = M_PI / 180.0;
+  const double phiMean[2] = {-150 * deg, -70 * deg}, phiWeight[2] = {0.3, 0.7}, psiMean = 150 * deg;
+  auto logTarget = [&](double phi, double psi) {  // unnormalized, in kT
+    return std::log(phiWeight[0] * std::exp(kKappa * (std::cos(phi - phiMean[0]) - 1.0)) +
+                    phiWeight[1] * std::exp(kKappa * (std::cos(phi - phiMean[1]) - 1.0))) +
+           kKappa * (std::cos(psi - psiMean) - 1.0);
+  };
+  const std::string xml = moveXml("passive");
+  const std::array<int, 5> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(xml))->getTorsionAtoms();
+  // The proposal: a passive model trained on the shipped MD reweighted towards
+  // beta (every frame with phi < -110 degrees, every 8th of the others), so
+  // that q favours the -150 basin ~6x more than pi does; without q in the
+  // ratio (the control) the chain would over-populate that basin.
+  const auto biased = runCommand(std::string(ACTIVEDIFF_PYTHON) + " -c \"import json, numpy as np, sys; d, o = sys.argv[1:3]; import os; os.makedirs(o); m = json.load(open(d + '/meta.json')); f = np.load(d + '/features.npy'); keep = (f[:, 0] < -110 * np.pi / 180) | (np.arange(len(f)) % 8 == 0); [np.save(o + '/' + v, np.load(d + '/' + v)[keep]) for v in m['files'].values()]; m['frames'] = int(keep.sum()); m['sources'][0]['frames'] = int(keep.sum()); json.dump(m, open(o + '/meta.json', 'w'))\" " + path("md") + " " + path("md-biased") + " 2>&1");
+  ASSERT_EQ(biased.exitCode, 0) << biased.output;
+  const auto trained = runActivediff("train -q -d " + path("md-biased") + " -o " + path("run-biased") + " -c " +
+                                     (examplesDir() / "configs" / "2d-passive.toml").string() +
+                                     " --steps 1500 --set training.validation_every=1500 --set training.checkpoint_every=1500");
+  ASSERT_EQ(trained.exitCode, 0) << trained.output;
+  const std::string checkpoint = readFile(fs::path(path("run-biased")) / "checkpoint.adck");
+
+  auto makeSystem = [&](bool withMove, bool omitProposal) {
+    auto system = ala2System();
+    for (int i = system->getNumForces() - 1; i >= 0; --i) {
+      const OpenMM::Force& f = system->getForce(i);
+      if (!dynamic_cast<const OpenMM::HarmonicBondForce*>(&f) && !dynamic_cast<const OpenMM::HarmonicAngleForce*>(&f))
+        system->removeForce(i);
+    }
+    auto* torsions = new OpenMM::CustomTorsionForce(
+        "-kT*log(w1*exp(kappa*(cos(theta-m1)-1)) + w2*exp(kappa*(cos(theta-m2)-1)))");
+    torsions->addGlobalParameter("kT", kT);
+    torsions->addGlobalParameter("kappa", kKappa);
+    for (const char* p : {"m1", "m2", "w1", "w2"}) torsions->addPerTorsionParameter(p);
+    torsions->addTorsion(atoms[0], atoms[1], atoms[2], atoms[3], {phiMean[0], phiMean[1], phiWeight[0], phiWeight[1]});
+    torsions->addTorsion(atoms[1], atoms[2], atoms[3], atoms[4], {psiMean, psiMean, 0.5, 0.5});
+    system->addForce(torsions);
+    if (withMove) {
+      auto* move = new GenerativeMonteCarloMove(checkpoint, atoms, 5, kTemperatureK, 3);
+      move->setDensitySteps(24);
+      move->setOmitProposalDensityForTesting(omitProposal);
+      system->addForce(move);
+    }
+    return system;
+  };
+  struct Chain {
+    std::vector<double> basin, accepted;  // per attempt: phi in the -150 basin; accepted (0/1)
+  };
+  auto runChain = [&](bool withMove, bool omitProposal, int attempts) {
+    auto system = makeSystem(withMove, omitProposal);
+    OpenMM::LangevinIntegrator integrator(kTemperatureK, 1.0, 0.002);
+    integrator.setRandomNumberSeed(21);
+    OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName("Reference"));
+    std::istringstream pdbText(readFile(kPdb));
+    std::vector<OpenMM::Vec3> positions;
+    for (std::string line; std::getline(pdbText, line);)
+      if (line.rfind("ATOM", 0) == 0 || line.rfind("HETATM", 0) == 0)
+        positions.emplace_back(std::stod(line.substr(30, 8)) * 0.1, std::stod(line.substr(38, 8)) * 0.1,
+                               std::stod(line.substr(46, 8)) * 0.1);
+    context.setPositions(positions);
+    OpenMM::LocalEnergyMinimizer::minimize(context, 1.0, 200);
+    context.setVelocitiesToTemperature(kTemperatureK, 21);
+    Chain chain;
+    double before = 0.0;
+    for (int i = 0; i < attempts; ++i) {
+      integrator.step(5);
+      const auto p = context.getState(OpenMM::State::Positions).getPositions();
+      auto e = [&](int k) { return Eigen::Vector3d(p[k][0], p[k][1], p[k][2]); };
+      const double phi = dihedralRad(e(atoms[0]), e(atoms[1]), e(atoms[2]), e(atoms[3]));
+      chain.basin.push_back(phi < -110 * deg ? 1.0 : 0.0);
+      if (withMove) {
+        const double now = context.getParameter(GenerativeMonteCarloMove::MovesAccepted());
+        chain.accepted.push_back(now - before);
+        before = now;
+      }
+    }
+    return chain;
+  };
+  // Mean and batch-means standard error (24 batches).
+  auto meanAndError = [](const std::vector<double>& x) {
+    const int batches = 24, size = int(x.size()) / batches;
+    double mean = 0.0;
+    for (double v : x) mean += v;
+    mean /= double(x.size());
+    double var = 0.0;
+    for (int b = 0; b < batches; ++b) {
+      double m = 0.0;
+      for (int i = 0; i < size; ++i) m += x[b * size + i];
+      var += (m / size - mean) * (m / size - mean);
+    }
+    return std::make_pair(mean, std::sqrt(var / (batches - 1) / batches));
+  };
+
+  const Chain exact = runChain(true, false, 2000);
+  const auto [p1, se1] = meanAndError(exact.basin);
+  EXPECT_LT(std::abs(p1 - phiWeight[0]), 4.0 * se1 + 0.01) << "basin weight " << p1 << " +- " << se1;
+  EXPECT_LT(se1, 0.06) << "too few crossings to discriminate";
+
+  // Predicted acceptance E[min(1, w'/w)], w = pi / q, x ~ pi (closed form), x' ~ q.
+  model::Generator generator(fs::path(path("run-biased")));
+  const int n = 3000;
+  std::mt19937_64 rng(5);
+  Eigen::ArrayXXd current(n, 2);
+  for (int i = 0; i < n; ++i) {
+    current(i, 0) = vonMises(std::uniform_real_distribution<double>(0, 1)(rng) < phiWeight[0] ? phiMean[0] : phiMean[1],
+                             kKappa, rng);
+    current(i, 1) = vonMises(psiMean, kKappa, rng);
+  }
+  const Eigen::ArrayXd logQCurrent = generator.logDensityOfStates(generator.features().toModel(current), 24);
+  const model::GeneratedSamples proposal = generator.sampleWithLogDensity(n, 17, 24);
+  const model::FeatureSpec& spec = generator.features();
+  std::vector<double> acceptance(n);
+  for (int i = 0; i < n; ++i) {
+    bool inChart = true;
+    for (int d = 0; d < 2; ++d) {
+      const double u = spec.mean(d) + spec.stddev(d) * proposal.z(i, d);
+      inChart = inChart && u >= spec.branchCutsRad[d] && u < spec.branchCutsRad[d] + 2 * M_PI;
+    }
+    const double logW = logTarget(current(i, 0), current(i, 1)) - logQCurrent(i);
+    const double logWNew = logTarget(proposal.features(i, 0), proposal.features(i, 1)) - proposal.logDensity(i);
+    acceptance[i] = inChart ? std::min(1.0, std::exp(logWNew - logW)) : 0.0;
+  }
+  const auto [predicted, sePredicted] = meanAndError(acceptance);
+  const auto [measured, seMeasured] = meanAndError(exact.accepted);
+  EXPECT_LT(std::abs(measured - predicted), 4.0 * std::hypot(seMeasured, sePredicted) + 0.005)
+      << "acceptance " << measured << " +- " << seMeasured << ", predicted " << predicted << " +- " << sePredicted;
+  EXPECT_GT(measured, 0.02);
+
+  // Negative control: without q in the ratio the chain samples pi q, not pi.
+  const Chain biasedChain = runChain(true, true, 600);
+  const auto [p1Biased, seBiased] = meanAndError(biasedChain.basin);
+  EXPECT_GT(std::abs(p1Biased - phiWeight[0]), 5.0 * seBiased)
+      << "the control without q gave " << p1Biased << " +- " << seBiased << ": the test does not discriminate";
+
+  // Plain MD never leaves its basin; with the move the indicator decorrelates.
+  const Chain plain = runChain(false, false, 600);
+  auto crossings = [](const std::vector<double>& x) {
+    int c = 0;
+    for (std::size_t i = 1; i < x.size(); ++i) c += x[i] != x[i - 1];
+    return c;
+  };
+  EXPECT_EQ(crossings(plain.basin), 0);
+  EXPECT_GE(crossings(exact.basin), 20);
+  std::cout << "basin weight " << p1 << " +- " << se1 << " (exact " << phiWeight[0] << "), control " << p1Biased
+            << " +- " << seBiased << ", acceptance " << measured << " +- " << seMeasured << " (predicted " << predicted
+            << " +- " << sePredicted << "), crossings with move " << crossings(exact.basin) << ", plain MD "
+            << crossings(plain.basin) << "\n";
 }
 
 }  // namespace
