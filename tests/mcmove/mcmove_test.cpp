@@ -48,6 +48,17 @@ std::string readFile(const fs::path& path) {
 const std::string kPdb = (examplesDir() / "ala2" / "ala2.pdb").string();
 const std::string kSystem = (examplesDir() / "ala2" / "system.xml").string();
 
+// ala2.pdb's coordinates, Angstrom -> nm as OpenMM's PDBFile converts them.
+std::vector<OpenMM::Vec3> pdbPositionsNm() {
+  std::istringstream pdbText(readFile(kPdb));
+  std::vector<OpenMM::Vec3> positions;
+  for (std::string line; std::getline(pdbText, line);)
+    if (line.rfind("ATOM", 0) == 0 || line.rfind("HETATM", 0) == 0)
+      positions.emplace_back(std::stod(line.substr(30, 8)) * 0.1, std::stod(line.substr(38, 8)) * 0.1,
+                             std::stod(line.substr(46, 8)) * 0.1);
+  return positions;
+}
+
 class McMove : public ::testing::Test {
  protected:
   // ctest runs every test in a process of its own: each trains only the
@@ -219,13 +230,7 @@ TEST_F(McMove, ResumedRunMakesTheSameMoves) {
     OpenMM::LangevinIntegrator integrator(300.0, 1.0, 0.002);
     integrator.setRandomNumberSeed(5);
     OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName("Reference"));
-    std::istringstream pdbText(readFile(kPdb));
-    std::vector<OpenMM::Vec3> positions;
-    for (std::string line; std::getline(pdbText, line);)
-      if (line.rfind("ATOM", 0) == 0 || line.rfind("HETATM", 0) == 0)
-        positions.emplace_back(std::stod(line.substr(30, 8)) * 0.1, std::stod(line.substr(38, 8)) * 0.1,
-                               std::stod(line.substr(46, 8)) * 0.1);
-    context.setPositions(positions);
+    context.setPositions(pdbPositionsNm());
     context.setVelocitiesToTemperature(300.0, 5);
     integrator.step(200);
     if (resume) {
@@ -350,13 +355,7 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
     OpenMM::LangevinIntegrator integrator(kTemperatureK, 1.0, 0.002);
     integrator.setRandomNumberSeed(21);
     OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName("Reference"));
-    std::istringstream pdbText(readFile(kPdb));
-    std::vector<OpenMM::Vec3> positions;
-    for (std::string line; std::getline(pdbText, line);)
-      if (line.rfind("ATOM", 0) == 0 || line.rfind("HETATM", 0) == 0)
-        positions.emplace_back(std::stod(line.substr(30, 8)) * 0.1, std::stod(line.substr(38, 8)) * 0.1,
-                               std::stod(line.substr(46, 8)) * 0.1);
-    context.setPositions(positions);
+    context.setPositions(pdbPositionsNm());
     OpenMM::LocalEnergyMinimizer::minimize(context, 1.0, 200);
     context.setVelocitiesToTemperature(kTemperatureK, 21);
     Chain chain;
