@@ -95,6 +95,23 @@ npy_bytes=$(stat -c %s "$scratch/dataset/features.npy")
 "$prefix/bin/activediff" train --help > "$scratch/train-help.txt" || fail "activediff train --help failed"
 grep -qi "config" "$scratch/train-help.txt" || fail "train --help: $(head -3 "$scratch/train-help.txt")"
 
+# The Monte Carlo move's OpenMM plugin: in a directory of its own beside the
+# libraries, which the installed program names and which OpenMM loads cleanly.
+plugin_dir="$libdir/activediff-openmm-plugins"
+[[ -f "$plugin_dir/libactivediff_mcmove_reference.so" ]] || fail "$plugin_dir/libactivediff_mcmove_reference.so missing"
+[[ "$(ls "$plugin_dir")" == "libactivediff_mcmove_reference.so" ]] || fail "$plugin_dir holds more than the plugin: $(ls "$plugin_dir")"
+if readelf -d "$plugin_dir/libactivediff_mcmove_reference.so" | grep -E 'R(UN)?PATH' | grep -F "$build" >/dev/null; then
+  fail "the plugin's RUNPATH points into the build tree"
+fi
+printed=$("$prefix/bin/activediff" --plugin-dir) || fail "activediff --plugin-dir failed"
+[[ "$(readlink -f "$printed")" == "$(readlink -f "$plugin_dir")" ]] || fail "--plugin-dir printed $printed, not $plugin_dir"
+/usr/bin/python3 -c "
+import sys, openmm as mm
+mm.Platform.loadPluginsFromDirectory(mm.Platform.getDefaultPluginsDirectory())
+mm.Platform.loadPluginsFromDirectory(sys.argv[1])
+f = mm.Platform.getPluginLoadFailures()
+sys.exit('plugin load failures: %s' % '; '.join(f) if f else 0)" "$printed" || fail "OpenMM could not load the installed plugin"
+
 step "downstream: find_package(activediff)"
 gen_args=(-G "$generator")
 [[ -n "$make_program" ]] && gen_args+=(-DCMAKE_MAKE_PROGRAM="$make_program")
