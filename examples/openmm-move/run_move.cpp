@@ -73,7 +73,10 @@ json run(const std::string& systemXml, const std::string& pdb, const std::string
   }
   OpenMM::LangevinIntegrator integrator(300.0, 1.0, 0.002);
   integrator.setRandomNumberSeed(seed);
-  OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName(platform));
+  // One CPU thread: for a 22-atom molecule the thread hand-off costs more than it gains (BENCHMARKS.md).
+  std::map<std::string, std::string> properties;
+  if (platform == "CPU") properties["Threads"] = "1";
+  OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName(platform), properties);
   context.setPositions(readPdbPositionsNm(pdb));
   context.setVelocitiesToTemperature(300.0, seed);
   json trace = json::array();

@@ -68,7 +68,9 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
         system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
     integrator = mm.LangevinIntegrator(300.0, 1.0, 0.002)
     integrator.setRandomNumberSeed(seed)
-    context = mm.Context(system, integrator, mm.Platform.getPlatformByName(platform))
+    # One CPU thread: for a 22-atom molecule the thread hand-off costs more than it gains (BENCHMARKS.md).
+    properties = {"Threads": "1"} if platform == "CPU" else {}
+    context = mm.Context(system, integrator, mm.Platform.getPlatformByName(platform), properties)
     context.setPositions(app.PDBFile(pdb).positions)
     context.setVelocitiesToTemperature(300.0, seed)
     trace, jumps, accepted_before = [], 0, 0.0
@@ -93,7 +95,25 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
         result["torsion_jumps_over_90_deg_at_accepted_moves"] = jumps
     states = [state_of(phi, psi) for phi, psi in trace]
     result["populations"] = {s: states.count(s) / len(states) for s in STATES}
+    result["alphaR_tau_int_ps"] = tau_int([1.0 if s == "alphaR" else 0.0 for s in states]) * interval * 0.002
     return result
+
+
+def tau_int(x):
+    """Integrated autocorrelation time in samples: 1 + 2 sum of the
+    autocorrelation up to its first negative value (inf if x never changes)."""
+    n = len(x)
+    mean = sum(x) / n
+    var = sum((v - mean) ** 2 for v in x) / n
+    if var == 0.0:
+        return float("inf")
+    tau = 1.0
+    for lag in range(1, n // 2):
+        c = sum((x[i] - mean) * (x[i + lag] - mean) for i in range(n - lag)) / ((n - lag) * var)
+        if c < 0.0:
+            break
+        tau += 2.0 * c
+    return tau
 
 
 def main():
@@ -123,8 +143,15 @@ def main():
     m = out["with_move"]
     print("move: %d of %d accepted (%.2f)" % (m["accepted"], m["attempted"], m["accepted"] / max(m["attempted"], 1)))
     for name, r in out.items():
-        print("%-9s " % name + "  ".join("%s %.3f" % (s, r["populations"][s]) for s in STATES))
+        print("%-9s " % name + "  ".join("%s %.3f" % (s, r["populations"][s]) for s in STATES) +
+              "  tau_int(alphaR) %.2f ps" % r["alphaR_tau_int_ps"])
     if a.json:
+        if os.path.exists(a.json):  # an earlier result is kept as #name.N#, never replaced
+            d, b = os.path.split(os.path.abspath(a.json))
+            k = 1
+            while os.path.exists(os.path.join(d, "#%s.%d#" % (b, k))):
+                k += 1
+            os.rename(a.json, os.path.join(d, "#%s.%d#" % (b, k)))
         tmp = a.json + ".tmp"
         with open(tmp, "w") as f:
             json.dump(out, f)
