@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "activediff/model/gaussian_mixture.h"
@@ -34,6 +35,15 @@ inline ModeReport compareModes(const GaussianMixture& mixture, const Eigen::Arra
         r.worstMeanError, (mean - mixture.means.row(k).transpose()).matrix().norm());
   }
   return r;
+}
+
+// Root-mean-square distance per coordinate of samples from their nearest
+// mode's mean: the within-mode sd (x: n x D data coordinates).
+inline double withinModeSd(const GaussianMixture& mixture, const Eigen::ArrayXXd& x) {
+  const Eigen::ArrayXi mode = mixture.nearestMode(x);
+  double ss = 0.0;
+  for (Eigen::Index i = 0; i < x.rows(); ++i) ss += (x.row(i) - mixture.means.row(mode(i))).square().sum();
+  return std::sqrt(ss / (double(x.cols()) * double(x.rows())));
 }
 
 }  // namespace activediff::model::testing

@@ -138,11 +138,7 @@ TEST(ShippedConfigSamplers, DefaultSamplerReproducesTheDiamondAtFewCalls) {
                                      k.covariance(0, 0) +
                                      shrink * shrink * diamond.means.square().mean());
     const ArrayXXd x = r.z.leftCols(2);
-    const Eigen::ArrayXi mode = diamond.nearestMode(x);
-    double ss = 0.0;
-    for (Eigen::Index i = 0; i < x.rows(); ++i)
-      ss += (x.row(i) - diamond.means.row(mode(i))).square().sum();
-    const double sd = std::sqrt(ss / (2.0 * x.rows()));
+    const double sd = testing::withinModeSd(diamond, x);
     const auto report = testing::compareModes(diamond, x);
     double auxRatio = 1.0;
     if (sde.channels() == 2) {

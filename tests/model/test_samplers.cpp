@@ -17,6 +17,7 @@ namespace {
 using Eigen::ArrayXXd;
 using testing::acceptanceProcesses;
 using testing::compareModes;
+using testing::withinModeSd;
 
 constexpr int kSamples = 6000;  // weight estimate sd 0.004
 
@@ -49,12 +50,7 @@ TEST_P(DiamondSampling, ReproducesTheNinePeakDiamond) {
     EXPECT_LT(report.worstWeightError, 0.02) << name << " " << samplerName(GetParam());
     EXPECT_LT(report.worstMeanError, 0.05) << name << " " << samplerName(GetParam());
     // Within-mode spread near the data's sd 0.1 (the marginal at t_eps is a little wider).
-    const ArrayXXd x = r.z.leftCols(2);
-    const Eigen::ArrayXi mode = diamond.nearestMode(x);
-    double ss = 0.0;
-    for (Eigen::Index i = 0; i < x.rows(); ++i)
-      ss += (x.row(i) - diamond.means.row(mode(i))).square().sum();
-    const double sd = std::sqrt(ss / (2.0 * x.rows()));
+    const double sd = withinModeSd(diamond, r.z.leftCols(2));
     EXPECT_GT(sd, 0.08) << name << " " << samplerName(GetParam());
     // Euler-Maruyama on uniform steps is the exception: near t_eps its step
     // times the passive score's stiffness (2T / 0.012) is ~1.2, which widens
@@ -124,15 +120,8 @@ TEST(Samplers, TweedieDenoisingSharpensTheModes) {
     const auto report = compareModes(diamond, denoised);
     EXPECT_LT(report.worstWeightError, 0.025) << name;
     EXPECT_LT(report.worstMeanError, 0.05) << name;
-    auto spread = [&](const ArrayXXd& x) {
-      const Eigen::ArrayXi mode = diamond.nearestMode(x);
-      double ss = 0.0;
-      for (Eigen::Index i = 0; i < x.rows(); ++i)
-        ss += (x.row(i) - diamond.means.row(mode(i))).square().sum();
-      return std::sqrt(ss / (2.0 * x.rows()));
-    };
-    EXPECT_LT(spread(denoised), spread(plain)) << name;
-    EXPECT_LT(spread(denoised), 0.1) << name;  // E[x0 | z] is narrower than the data
+    EXPECT_LT(withinModeSd(diamond, denoised), withinModeSd(diamond, plain)) << name;
+    EXPECT_LT(withinModeSd(diamond, denoised), 0.1) << name;  // E[x0 | z] is narrower than the data
   }
 }
 
