@@ -74,10 +74,11 @@ class NetworkScoreModel : public ScoreModel {
   detail::ScoreNetwork& network() { return net_; }
 
  private:
-  // One row for the common t of a sampler step (the network broadcasts it).
+  // One row for the common t of a sampler step (the network broadcasts it);
+  // none for a network without preconditioning.
   torch::Tensor preconditioning(double t) const {
-    return detail::toTensor(targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), preconditioned_),
-                            device_);
+    if (!preconditioned_) return {};
+    return detail::toTensor(targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), true), device_);
   }
   detail::ScoreNetwork net_;
   const TrainingTargets& targets_;

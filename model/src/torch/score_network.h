@@ -33,7 +33,8 @@ class ScoreNetworkImpl : public torch::nn::Module {
  public:
   explicit ScoreNetworkImpl(const NetworkShape& shape);
   // z: [B, c*D] float32, t: [B] float32, preconditioning: [B or 1, 7]
-  // float32 -> [B, outputs*D].
+  // float32 (undefined, and unread, for a network without preconditioning)
+  // -> [B, outputs*D].
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& t,
                         const torch::Tensor& preconditioning);
   const NetworkShape& shape() const { return shape_; }

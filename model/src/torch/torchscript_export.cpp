@@ -292,11 +292,11 @@ struct NetworkExport::Impl {
 
   // The table the samplers give the network (generator.cpp), for these t.
   torch::Tensor preconditioningOf(const torch::Tensor& t) const {
+    if (!isPreconditioned(meta.network)) return {};
     const torch::Tensor td = t.to(torch::kFloat64).contiguous();
     const Eigen::ArrayXd times = Eigen::Map<const Eigen::ArrayXd>(td.data_ptr<double>(), td.numel());
     const TrainingTargets targets(VanLoanKernel(sde), meta.network.outputs);
-    return detail::toTensor(targets.preconditioningTable(times, isPreconditioned(meta.network)),
-                            torch::Device(torch::kCPU));
+    return detail::toTensor(targets.preconditioningTable(times, true), torch::Device(torch::kCPU));
   }
 
   std::filesystem::path path;

@@ -111,7 +111,7 @@ Batch makeBatch(const TrainingTargets& targets, bool preconditioned, const Eigen
   Eigen::ArrayXXd zt, target;
   targets.makeBatch(x0, t, noise, zt, target);
   return {detail::toTensor(zt, device), detail::toTensor(t, device),
-          detail::toTensor(targets.preconditioningTable(t, preconditioned), device),
+          preconditioned ? detail::toTensor(targets.preconditioningTable(t, true), device) : torch::Tensor(),
           detail::toTensor(target, device)};
 }
 
