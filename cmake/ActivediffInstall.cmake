@@ -21,7 +21,8 @@ set(ACTIVEDIFF_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/activediff")
 # --- libraries --------------------------------------------------------------
 # target -> exported name activediff::<name>
 set(ACTIVEDIFF_INSTALL_LIBRARIES
-  activediff_featurize activediff_model activediff_model_torch activediff_plugin activediff_mcmove)
+  activediff_featurize activediff_model activediff_model_torch activediff_plugin activediff_mcmove
+  activediff_seeding)
 foreach(lib IN LISTS ACTIVEDIFF_INSTALL_LIBRARIES)
   string(REGEX REPLACE "^activediff_" "" _export_name "${lib}")
   set_target_properties(${lib} PROPERTIES

@@ -106,10 +106,7 @@ void runSample(const SampleCommand& c) {
       c.logDensity ? generator.sampleWithLogDensity(s.count, s.seed, c.densitySteps)
                    : generator.sample(s.count, s, s.seed);
   const double rate = double(s.count) / std::max(out.seconds, 1e-9);
-  // Every batch of sampler.batch_size rows makes the same calls; one call
-  // evaluates the network once for each row of its batch.
-  const std::int64_t batches = (s.count + s.batchSize - 1) / s.batchSize;
-  const double callsPerSample = double(out.scoreCalls) / double(batches);
+  const double callsPerSample = out.networkCallsPerSample;
 
   nlohmann::json settings = {{"model", checkpoint.string()},
                              {"seed_drawn_at_random", c.randomSeed},

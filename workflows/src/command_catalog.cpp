@@ -62,6 +62,11 @@ const std::vector<CommandSummary>& commandCatalog() {
        "Write a trained 2D (phi, psi) model as an OpenMM Force (XML) that moves the backbone torsions by exact "
        "Metropolis-Hastings every N steps inside any OpenMM simulation, C++ or Python; load the plugin directory "
        "(activediff --plugin-dir) first."},
+      {130, "seed",
+       "Starting structures for MD from a trained 2D (phi, psi) model: N conformations of a System (the template "
+       "structure with the model's phi/psi, by rigid rotations), spread over the metastable states or in the "
+       "model's proportions, optionally minimized with phi/psi restrained; each tagged with its state and energy. "
+       "Writes a PDB/XTC/GRO and a JSON; workflows/swarm.py runs MD from them."},
   };
   return catalog;
 }

@@ -204,12 +204,16 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
   GeneratedSamples out;
   out.z.resize(n, impl_->sde.channels() * dims());
   const std::int64_t batch = impl_->options.batchSize;
+  std::int64_t batches = 0;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
     SampleResult r = sampler.sample(impl_->scoreModel(), rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.scoreCalls += r.scoreCalls;
+    ++batches;
   }
+  // Every batch makes the same calls; one call evaluates the network once for each row of its batch.
+  out.networkCallsPerSample = double(out.scoreCalls) / double(batches);
   out.features = features().fromModel(out.z.leftCols(dims()));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
@@ -226,13 +230,17 @@ GeneratedSamples Generator::sampleWithLogDensity(std::int64_t n, std::uint64_t s
   out.z.resize(n, impl_->sde.channels() * dims());
   out.logDensity.resize(n);
   const std::int64_t batch = impl_->options.batchSize;
+  std::int64_t batches = 0;
   for (std::int64_t first = 0, b = 0; first < n; first += batch, ++b) {
     const int rows = static_cast<int>(std::min(batch, n - first));
     DensityResult r = flow.sample(impl_->scoreModel(), rows, dims(), streamSeed(seed, b));
     out.z.middleRows(first, rows) = r.z;
     out.logDensity.segment(first, rows) = r.logDensity;
     out.scoreCalls += r.scoreCalls;
+    ++batches;
   }
+  // Every batch makes the same calls; one call evaluates the network once for each row of its batch.
+  out.networkCallsPerSample = double(out.scoreCalls) / double(batches);
   out.features = features().fromModel(out.z.leftCols(dims()));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

@@ -38,6 +38,7 @@ struct GeneratedSamples {
   Eigen::ArrayXXd z;         // N x (c * D): the model-space states at t_eps
   Eigen::ArrayXd logDensity; // joint log p_eps(z) (sampleWithLogDensity only)
   long scoreCalls = 0;       // network calls (batches x calls per batch)
+  double networkCallsPerSample = 0.0;  // calls one batch made (each evaluates the network for every row)
   double seconds = 0.0;
 };
 

@@ -20,6 +20,7 @@
 #include "activediff/model/generator.h"
 #include "activediff/model/layout.h"
 #include "activediff/model/van_loan_kernel.h"
+#include "activediff/plugin/backbone_torsions.h"
 #include "activediff/plugin/openmm_setup.h"
 
 namespace activediff::plugin {
@@ -51,102 +52,27 @@ std::unique_ptr<model::Generator> loadGenerator(const std::string& bytes) {
   }
 }
 
-// Atoms reachable from `start` without crossing the bond (blocked, start).
-std::vector<int> sideOf(const std::vector<std::vector<int>>& neighbours, int blocked, int start) {
-  std::vector<char> seen(neighbours.size(), 0);
-  std::vector<int> stack{start}, side;
-  seen[start] = 1;
-  seen[blocked] = 1;
-  while (!stack.empty()) {
-    const int a = stack.back();
-    stack.pop_back();
-    side.push_back(a);
-    for (int b : neighbours[a])
-      if (!seen[b]) {
-        seen[b] = 1;
-        stack.push_back(b);
-      }
-  }
-  return side;
-}
-
-Eigen::Vector3d toEigen(const OpenMM::Vec3& v) { return {v[0], v[1], v[2]}; }
-OpenMM::Vec3 toVec3(const Eigen::Vector3d& v) { return {v[0], v[1], v[2]}; }
-
-double dihedralOf(const std::vector<OpenMM::Vec3>& p, int a, int b, int c, int d) {
-  return dihedralRad(toEigen(p[a]), toEigen(p[b]), toEigen(p[c]), toEigen(p[d]));
-}
-
-// Sets the dihedral (a, b, c, d) to targetRad by turning `fragment` about b-c.
-void setDihedral(std::vector<OpenMM::Vec3>& positions, std::vector<OpenMM::Vec3>& velocities,
-                 const std::vector<int>& fragment, const std::array<int, 4>& q, double targetRad) {
-  const Eigen::Vector3d origin = toEigen(positions[q[1]]);
-  const Eigen::Vector3d axis = (toEigen(positions[q[2]]) - origin).normalized();
-  const double current = dihedralOf(positions, q[0], q[1], q[2], q[3]);
-  auto turn = [&](double angle) {
-    const Eigen::Matrix3d r = Eigen::AngleAxisd(angle, axis).toRotationMatrix();
-    for (int a : fragment) {
-      positions[a] = toVec3(origin + r * (toEigen(positions[a]) - origin));
-      velocities[a] = toVec3(r * toEigen(velocities[a]));
-    }
-  };
-  const double delta = wrapToPiRad(targetRad - current);
-  turn(delta);
-  if (std::abs(wrapToPiRad(dihedralOf(positions, q[0], q[1], q[2], q[3]) - targetRad)) > 1e-6) turn(-2.0 * delta);
-  if (std::abs(wrapToPiRad(dihedralOf(positions, q[0], q[1], q[2], q[3]) - targetRad)) > 1e-6)
-    throw OpenMMException("GenerativeMonteCarloMove: a fragment rotation missed its dihedral (an activediff bug)");
-}
-
 double potentialEnergy(OpenMM::ContextImpl& context) {
   const int groups = context.getIntegrator().getIntegrationForceGroups();
   return context.getOwner().getState(OpenMM::State::Energy, false, groups).getPotentialEnergy();
 }
 
+// The System-level checks of the atoms, as an OpenMMException.
+BackboneTorsions torsionsOf(const OpenMM::System& system, const std::array<int, 5>& atoms) {
+  try {
+    return BackboneTorsions(system, atoms);
+  } catch (const std::exception& e) {
+    throw OpenMMException(std::string("GenerativeMonteCarloMove: ") + e.what());
+  }
+}
+
 }  // namespace
 
 TorsionMoveEngine::TorsionMoveEngine(const OpenMM::System& system, const GenerativeMonteCarloMove& move)
-    : atoms_(move.getTorsionAtoms()),
+    : torsions_(torsionsOf(system, move.getTorsionAtoms())),
       seed_(move.getRandomNumberSeed()),
       densitySteps_(move.getDensitySteps()),
       omitProposalDensity_(move.getOmitProposalDensityForTesting()) {
-  const int n = system.getNumParticles();
-  for (int a : atoms_)
-    if (a >= n)
-      throw OpenMMException("GenerativeMonteCarloMove: torsion atom " + std::to_string(a) + " is beyond the System's " +
-                            std::to_string(n) + " particles (a move made for another molecule?)");
-  // C(i-1), N, CA, C, N(i+1): masses of C and N (within 2.5 u, which admits
-  // hydrogen mass repartitioning of the N-H).
-  const char* element = "CNCCN";
-  const double expected[] = {12.011, 14.007, 12.011, 12.011, 14.007};
-  for (int i = 0; i < 5; ++i) {
-    const double mass = system.getParticleMass(atoms_[i]);
-    if (std::abs(mass - expected[i]) > 2.5)
-      throw OpenMMException("GenerativeMonteCarloMove: torsion atom " + std::to_string(atoms_[i]) + " has mass " +
-                            std::to_string(mass) + ", not that of " + element[i] +
-                            " (the atoms must be C(i-1), N, CA, C, N(i+1) of this System)");
-  }
-  std::vector<std::vector<int>> neighbours(n);
-  for (const auto& [i, j] : covalentBondsOf(system)) {
-    neighbours[i].push_back(j);
-    neighbours[j].push_back(i);
-  }
-  auto bonded = [&](int i, int j) {
-    for (int k : neighbours[i])
-      if (k == j) return true;
-    return false;
-  };
-  for (int i = 0; i + 1 < 5; ++i)
-    if (!bonded(atoms_[i], atoms_[i + 1]))
-      throw OpenMMException("GenerativeMonteCarloMove: torsion atoms " + std::to_string(atoms_[i]) + " and " +
-                            std::to_string(atoms_[i + 1]) +
-                            " are not bonded in the System (bonds and constraints): not C(i-1)-N-CA-C-N(i+1)");
-  phiFragment_ = sideOf(neighbours, atoms_[1], atoms_[2]);
-  psiFragment_ = sideOf(neighbours, atoms_[2], atoms_[3]);
-  for (int a : phiFragment_)
-    if (a == atoms_[1]) throw OpenMMException("GenerativeMonteCarloMove: the N-CA bond is in a ring; phi cannot turn");
-  for (int a : psiFragment_)
-    if (a == atoms_[2]) throw OpenMMException("GenerativeMonteCarloMove: the CA-C bond is in a ring; psi cannot turn");
-
   generator_ = loadGenerator(move.getCheckpoint());
   const model::FeatureSpec& spec = generator_->features();
   if (spec.dims() != 2 || spec.names[0] != "phi" || spec.names[1] != "psi")
@@ -172,8 +98,8 @@ bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCoun
   context.getPositions(positions);
   context.getVelocities(velocities);
   Eigen::ArrayXXd features(1, 2);
-  features(0, 0) = dihedralOf(positions, atoms_[0], atoms_[1], atoms_[2], atoms_[3]);
-  features(0, 1) = dihedralOf(positions, atoms_[1], atoms_[2], atoms_[3], atoms_[4]);
+  features(0, 0) = torsions_.phiRad(positions);
+  features(0, 1) = torsions_.psiRad(positions);
   Eigen::ArrayXXd current(1, channels * 2);
   current.leftCols(2) = spec.toModel(features);
   auto logAux = [&](const Eigen::ArrayXXd& z) {
@@ -200,10 +126,7 @@ bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCoun
 
   const double energyBefore = potentialEnergy(context);
   std::vector<OpenMM::Vec3> newPositions = positions, newVelocities = velocities;
-  setDihedral(newPositions, newVelocities, phiFragment_, {atoms_[0], atoms_[1], atoms_[2], atoms_[3]},
-              proposal.features(0, 0));
-  setDihedral(newPositions, newVelocities, psiFragment_, {atoms_[1], atoms_[2], atoms_[3], atoms_[4]},
-              proposal.features(0, 1));
+  torsions_.set(newPositions, &newVelocities, proposal.features(0, 0), proposal.features(0, 1));
   context.setPositions(newPositions);
   const double energyAfter = potentialEnergy(context);
   const double kT = kMolarGasConstantKjPerMolK * context.getParameter(GenerativeMonteCarloMove::Temperature());

@@ -24,6 +24,7 @@
 #include <memory>
 #include <vector>
 
+#include "activediff/plugin/backbone_torsions.h"
 #include "activediff/plugin/generative_monte_carlo_move.h"
 
 namespace activediff::model {
@@ -44,8 +45,7 @@ class TorsionMoveEngine {
 
  private:
   std::unique_ptr<model::Generator> generator_;
-  std::array<int, 5> atoms_;
-  std::vector<int> phiFragment_, psiFragment_;  // atoms each rotation moves
+  BackboneTorsions torsions_;  // the atoms and the fragments each rotation moves
   std::uint32_t seed_;
   int densitySteps_;
   bool omitProposalDensity_;

@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""Alanine-dipeptide benchmark of activediff's generative Monte Carlo move
+(issue 10), through OpenMM's own Python layer (Debian's python3-simtk).
+
+Two steps, both on the CPU platform with one thread, LangevinIntegrator 300 K,
+1/ps, 2 fs, examples/ala2/system.xml (OBC2):
+
+  reference   plain MD, phi/psi every --sample-steps steps, written as gzipped
+              JSON (the shipped bench/data/ala2_reference_20ns.json.gz came from
+              `bench/mcmove_ala2.py reference --ns 20 --out ...`, ~1.2 h).
+  compare     MD plus the move (the XML of `activediff mcmove`) against the
+              reference: alternating timed blocks of plain MD and of MD plus the
+              move in one run give the wall-time ratio per simulated ps; the
+              integrated autocorrelation time of the alphaR indicator and the
+              state populations with block-bootstrap 95 % intervals are
+              compared with the reference's. Writes a JSON and a markdown table.
+
+The numbers land in BENCHMARKS.md ("the generative Monte Carlo move on alanine
+dipeptide"). States are PRODUCT.md's, as featurize/states.h and
+examples/openmm-move/run_move.py define them.
+"""
+import argparse
+import base64
+import gzip
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import openmm as mm
+from openmm import app, unit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "examples", "openmm-move"))
+from run_move import STATES, dihedral, state_of  # noqa: E402  one definition of the states
+
+ALA2 = os.path.join(ROOT, "examples", "ala2")
+# phi = C(ACE)-N-CA-C, psi = N-CA-C-N(NME) in examples/ala2/ala2.pdb (as featurize finds them).
+TORSION_ATOMS = (4, 6, 8, 14, 16)
+TIMESTEP_PS = 0.002
+
+
+def write_atomically(path, data, gz=False, backup=True):
+    if backup and os.path.exists(path):  # an earlier result is kept as #name.N#, never replaced
+        d, b = os.path.split(os.path.abspath(path))
+        k = 1
+        while os.path.exists(os.path.join(d, "#%s.%d#" % (b, k))):
+            k += 1
+        os.rename(path, os.path.join(d, "#%s.%d#" % (b, k)))
+    tmp = path + ".tmp"
+    with (gzip.open(tmp, "wt") if gz else open(tmp, "w")) as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def make_context(system_xml, pdb, move_xml, seed):
+    system = mm.XmlSerializer.deserialize(open(system_xml).read())
+    if system.usesPeriodicBoundaryConditions():
+        sys.exit("mcmove_ala2.py: %s is periodic; the benchmark is for implicit solvent" % system_xml)
+    if move_xml:
+        system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
+    integrator = mm.LangevinIntegrator(300.0, 1.0, TIMESTEP_PS)
+    integrator.setRandomNumberSeed(seed)
+    # One CPU thread: for 22 atoms the thread hand-off costs more than it gains (BENCHMARKS.md).
+    context = mm.Context(system, integrator, mm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
+    context.setPositions(app.PDBFile(pdb).positions)
+    mm.LocalEnergyMinimizer.minimize(context, 10.0, 200)
+    context.setVelocitiesToTemperature(300.0, seed)
+    return context, integrator
+
+
+def phi_psi(context):
+    p = context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
+    a = TORSION_ATOMS
+    return dihedral(p, *a[0:4]), dihedral(p, *a[1:5])
+
+
+def run_block(context, integrator, steps, sample_steps, trace):
+    """steps of MD (with whatever forces the System has), phi/psi every sample_steps; wall seconds."""
+    start = time.perf_counter()
+    for _ in range(steps // sample_steps):
+        integrator.step(sample_steps)
+        trace.append(phi_psi(context))
+    return time.perf_counter() - start
+
+
+def indicator(trace, state="alphaR"):
+    return np.array([1.0 if state_of(phi, psi) == state else 0.0 for phi, psi in trace])
+
+
+def tau_int_samples(x):
+    """Integrated autocorrelation time in samples: 1 + 2 sum of the normalized
+    autocorrelation, summed with Sokal's automatic window (M >= 5 tau)."""
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    x = x - x.mean()
+    var = float(np.dot(x, x)) / n
+    if var == 0.0:
+        return float("inf")
+    f = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(f * np.conj(f))[:n] / (var * np.arange(n, 0, -1))
+    tau = 1.0
+    for m in range(1, n // 2):
+        tau += 2.0 * acf[m]
+        if m >= 5.0 * tau:
+            break
+    return tau
+
+
+def populations(trace):
+    labels = [state_of(phi, psi) for phi, psi in trace]
+    return {s: labels.count(s) / len(labels) for s in STATES}
+
+
+def block_bootstrap(trace, blocks, draws, rng):
+    """Per-state population draws from resampling `blocks` contiguous blocks with replacement."""
+    labels = np.array([STATES.index(state_of(phi, psi)) for phi, psi in trace])
+    size = len(labels) // blocks
+    counts = np.array([[np.sum(labels[b * size:(b + 1) * size] == s) for s in range(len(STATES))]
+                       for b in range(blocks)], dtype=float)
+    out = np.empty((draws, len(STATES)))
+    for d in range(draws):
+        pick = [rng.randrange(blocks) for _ in range(blocks)]
+        out[d] = counts[pick].sum(axis=0) / (size * blocks)
+    return out
+
+
+def reference(a):
+    """Plain MD; resumable: the output holds the run's OpenMM checkpoint, and
+    --resume continues an earlier (partial) output of this script to --ns."""
+    context, integrator = make_context(a.system, a.pdb, None, a.seed)
+    trace, wall, done = [], 0.0, 0
+    if a.resume and os.path.exists(a.out):
+        ref = load_reference(a.out)
+        if ref.get("sample_interval_ps") != a.sample_steps * TIMESTEP_PS or ref.get("seed") != a.seed:
+            sys.exit("mcmove_ala2.py: %s was made with another --sample-steps or --seed" % a.out)
+        context.loadCheckpoint(base64.b64decode(ref["openmm_checkpoint_base64"]))
+        trace, wall = ref["trace"], ref["wall_s"]
+        done = len(trace) * a.sample_steps
+        print("reference: resuming %s at %.2f ns" % (a.out, done * TIMESTEP_PS / 1000), flush=True)
+    else:
+        integrator.step(int(a.equilibrate_ps / TIMESTEP_PS))
+    steps = int(round(a.ns * 1000.0 / TIMESTEP_PS))
+    chunk = max(1, int(round(200.0 / TIMESTEP_PS)) // a.sample_steps) * a.sample_steps  # 0.2 ns a save
+    first_write = True
+    while done < steps:
+        n = min(chunk, steps - done)
+        wall += run_block(context, integrator, n, a.sample_steps, trace)
+        done += n
+        print("reference: %.2f of %.2f ns, %.0f ns/day" % (done * TIMESTEP_PS / 1000, a.ns,
+              done * TIMESTEP_PS / 1000 / wall * 86400), flush=True)
+        data = {
+            "command": " ".join(sys.argv), "openmm": mm.__version__, "platform": "CPU", "threads": 1,
+            "temperature_K": 300.0, "friction_per_ps": 1.0, "timestep_ps": TIMESTEP_PS, "seed": a.seed,
+            "equilibrate_ps": a.equilibrate_ps, "sample_interval_ps": a.sample_steps * TIMESTEP_PS,
+            "simulated_ns": done * TIMESTEP_PS / 1000, "target_ns": a.ns, "complete": done >= steps,
+            "wall_s": wall, "ns_per_day": done * TIMESTEP_PS / 1000 / wall * 86400,
+            "torsion_atoms": TORSION_ATOMS,
+            "openmm_checkpoint_base64": base64.b64encode(context.createCheckpoint()).decode(),
+            "phi_psi_centideg": [[int(round(p * 100)), int(round(q * 100))] for p, q in trace]}
+        # This run's own partial output is replaced as it grows; anything else is backed up first.
+        write_atomically(a.out, data, gz=True, backup=first_write and not a.resume)
+        first_write = False
+
+
+def load_reference(path):
+    with gzip.open(path, "rt") as f:
+        ref = json.load(f)
+    ref["trace"] = [(p / 100.0, q / 100.0) for p, q in ref["phi_psi_centideg"]]
+    return ref
+
+
+def compare(a):
+    ref = load_reference(a.reference)
+    move_json = json.load(open(os.path.splitext(a.move)[0] + ".json"))
+    interval = int(move_json["move"]["interval"])
+    if a.sample_steps % interval and interval % a.sample_steps:
+        sys.exit("mcmove_ala2.py: --sample-steps %d and the move's interval %d must divide one another"
+                 % (a.sample_steps, interval))
+    moved, moved_i = make_context(a.system, a.pdb, a.move, a.seed)
+    plain, plain_i = make_context(a.system, a.pdb, None, a.seed + 1)
+    for c in (moved_i, plain_i):
+        c.step(int(a.equilibrate_ps / TIMESTEP_PS))
+    attempted0 = moved.getParameter("ActivediffMovesAttempted")
+    accepted0 = moved.getParameter("ActivediffMovesAccepted")
+    block_steps = int(round(a.move_ns * 1000.0 / TIMESTEP_PS / a.rounds))
+    block_steps -= block_steps % (a.sample_steps * interval // math.gcd(a.sample_steps, interval))
+    moved_trace, plain_trace, rounds = [], [], []
+    for r in range(a.rounds):  # alternate so both see the same machine load
+        t_plain = run_block(plain, plain_i, block_steps, a.sample_steps, plain_trace)
+        t_moved = run_block(moved, moved_i, block_steps, a.sample_steps, moved_trace)
+        rounds.append({"plain_md_s": t_plain, "md_plus_move_s": t_moved, "ratio": t_moved / t_plain})
+        print("round %d: plain %.1f s, with move %.1f s, ratio %.3f" % (r + 1, t_plain, t_moved, t_moved / t_plain),
+              flush=True)
+    attempted = moved.getParameter("ActivediffMovesAttempted") - attempted0
+    accepted = moved.getParameter("ActivediffMovesAccepted") - accepted0
+    dt_sample_ps = a.sample_steps * TIMESTEP_PS
+    tau_moved = tau_int_samples(indicator(moved_trace)) * dt_sample_ps
+    tau_ref = tau_int_samples(indicator(ref["trace"])) * ref["sample_interval_ps"]
+    wall_ratio = sum(x["md_plus_move_s"] for x in rounds) / sum(x["plain_md_s"] for x in rounds)
+    rng = random.Random(a.seed)
+    boot_ref = block_bootstrap(ref["trace"], a.blocks, a.draws, rng)
+    boot_moved = block_bootstrap(moved_trace, a.blocks, a.draws, rng)
+    pop_ref, pop_moved = populations(ref["trace"]), populations(moved_trace)
+    states = {}
+    for i, s in enumerate(STATES):
+        diff = boot_moved[:, i] - boot_ref[:, i]
+        lo, hi = np.percentile(diff, [2.5, 97.5])
+        states[s] = {"md_plus_move": pop_moved[s], "reference": pop_ref[s],
+                     "md_plus_move_ci95": list(np.percentile(boot_moved[:, i], [2.5, 97.5])),
+                     "reference_ci95": list(np.percentile(boot_ref[:, i], [2.5, 97.5])),
+                     "difference_ci95": [lo, hi],
+                     "equal_within_ci": bool(lo <= 0.0 <= hi)}
+    result = {
+        "command": " ".join(sys.argv), "openmm": mm.__version__, "move": move_json,
+        "reference": {k: v for k, v in ref.items() if k not in ("trace", "phi_psi_centideg")},
+        "reference_ns": len(ref["trace"]) * ref["sample_interval_ps"] / 1000.0,
+        "md_plus_move_ns": len(moved_trace) * dt_sample_ps / 1000.0,
+        "sample_interval_ps": dt_sample_ps, "rounds": rounds,
+        "wall_ratio_per_simulated_ps": wall_ratio,
+        "attempted": attempted, "accepted": accepted, "acceptance": accepted / max(attempted, 1),
+        "tau_int_alphaR_ps": {"md_plus_move": tau_moved, "plain_md_reference": tau_ref,
+                              "plain_md_same_run": tau_int_samples(indicator(plain_trace)) * dt_sample_ps},
+        "tau_int_ratio": tau_ref / tau_moved,
+        "independent_samples_per_wall_s_ratio": tau_ref / tau_moved / wall_ratio,
+        "bootstrap": {"blocks": a.blocks, "draws": a.draws},
+        "states": states,
+        "targets": {"tau_int_ratio_at_least": 20.0, "wall_ratio_at_most": 1.3,
+                    "met": bool(tau_ref / tau_moved >= 20.0 and wall_ratio <= 1.3
+                                and all(v["equal_within_ci"] for v in states.values()))}}
+    write_atomically(a.out, result)
+    lines = ["| | MD + move | plain MD reference (%.0f ns) |" % result["reference_ns"], "|---|---|---|",
+             "| tau_int(alphaR), ps | %.2f | %.1f |" % (tau_moved, tau_ref),
+             "| acceptance | %d / %d (%.2f) | - |" % (accepted, attempted, result["acceptance"])]
+    for s in STATES:
+        v = states[s]
+        lines.append("| %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] |" % (
+            s, v["md_plus_move"], *v["md_plus_move_ci95"], v["reference"], *v["reference_ci95"]))
+    lines.append("")
+    lines.append("wall time per simulated ps, MD + move / plain MD (alternating blocks): %.3f; "
+                 "tau_int ratio %.1f; independent samples per wall second %.1fx" % (
+                     wall_ratio, result["tau_int_ratio"], result["independent_samples_per_wall_s_ratio"]))
+    print("\n".join(lines))
+    with open(os.path.splitext(a.out)[0] + ".md.tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(os.path.splitext(a.out)[0] + ".md.tmp", os.path.splitext(a.out)[0] + ".md")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--system", default=os.path.join(ALA2, "system.xml"))
+    ap.add_argument("--pdb", default=os.path.join(ALA2, "ala2.pdb"))
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--equilibrate-ps", type=float, default=100.0)
+    ap.add_argument("--sample-steps", type=int, default=100, help="MD steps between phi/psi samples")
+    sub = ap.add_subparsers(dest="step", required=True)
+    r = sub.add_parser("reference", help="plain MD reference run")
+    r.add_argument("--ns", type=float, default=20.0)
+    r.add_argument("--out", required=True, help="gzipped JSON to write (rewritten every 0.2 ns)")
+    r.add_argument("--resume", action="store_true", help="continue the partial run in --out")
+    c = sub.add_parser("compare", help="MD plus the move against the reference")
+    c.add_argument("--move", required=True, help="XML from activediff mcmove (its JSON beside it)")
+    c.add_argument("--plugin-dir", required=True, help="activediff --plugin-dir")
+    c.add_argument("--reference", required=True)
+    c.add_argument("--move-ns", type=float, default=2.0, help="simulated ns with the move (and as much plain MD)")
+    c.add_argument("--rounds", type=int, default=10, help="alternating timed blocks")
+    c.add_argument("--blocks", type=int, default=40, help="blocks for the bootstrap")
+    c.add_argument("--draws", type=int, default=2000)
+    c.add_argument("--out", required=True, help="JSON to write (a .md table beside it)")
+    ap.add_argument("--cpu", type=int, help="pin to this CPU (default: the first allowed one); 'none' is -1")
+    a = ap.parse_args()
+    # One core for the whole process: with one CPU thread OpenMM's CPU platform
+    # still hands each step to a worker thread, and on these VMs waking it on
+    # an idle second vCPU cost ~100 us a hand-off (82 against 436 ns/day
+    # unpinned and pinned, measured 2026-12-01; BENCHMARKS.md).
+    cpu = min(os.sched_getaffinity(0)) if a.cpu is None else a.cpu
+    if cpu >= 0:
+        os.sched_setaffinity(0, {cpu})
+    if a.sample_steps < 1:
+        sys.exit("mcmove_ala2.py: --sample-steps must be >= 1")
+    if a.step == "reference":
+        if a.ns <= 0:
+            sys.exit("mcmove_ala2.py: --ns must be > 0")
+        reference(a)
+    else:
+        mm.Platform.loadPluginsFromDirectory(mm.Platform.getDefaultPluginsDirectory())
+        mm.Platform.loadPluginsFromDirectory(a.plugin_dir)
+        if mm.Platform.getPluginLoadFailures():
+            sys.exit("mcmove_ala2.py: plugin load failures: " + "; ".join(mm.Platform.getPluginLoadFailures()))
+        compare(a)
+
+
+if __name__ == "__main__":
+    main()
