@@ -5,7 +5,7 @@ OpenMM's own Python layer (Debian's python3-simtk): no binding to build.
     activediff mcmove -m RUN_DIR -s examples/ala2/ala2.pdb --interval 50 -o move.xml
     examples/openmm-move/run_move.py --plugin-dir "$(activediff --plugin-dir)" --move move.xml
 
-Runs Langevin MD (Reference or CPU platform) with the move added to
+Runs LangevinMiddle MD (Reference or CPU platform) with the move added to
 examples/ala2/system.xml and prints the move's acceptance and the alphaR /
 beta populations of phi/psi; with --plain-md also the same run without the
 move. --json writes the numbers (and the final positions) for scripts; the
@@ -66,7 +66,9 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
     system = mm.XmlSerializer.deserialize(open(system_xml).read())
     if move_xml:
         system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
-    integrator = mm.LangevinIntegrator(300.0, 1.0, 0.002)
+    # LangevinMiddle, as activediff simulate: OpenMM 7.7's LangevinIntegrator samples
+    # visibly different populations at 2 fs (BENCHMARKS.md).
+    integrator = mm.LangevinMiddleIntegrator(300.0, 1.0, 0.002)
     integrator.setRandomNumberSeed(seed)
     # One CPU thread: for a 22-atom molecule the thread hand-off costs more than it gains (BENCHMARKS.md).
     properties = {"Threads": "1"} if platform == "CPU" else {}
@@ -100,20 +102,20 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
 
 
 def tau_int(x):
-    """Integrated autocorrelation time in samples: 1 + 2 sum of the
-    autocorrelation up to its first negative value (inf if x never changes)."""
+    """Integrated autocorrelation time in samples, as featurize/populations.h
+    defines it: 1/2 + the sum of the normalized autocorrelation, summed with
+    Sokal's automatic window (lag >= 5 tau); inf if x never changes."""
     n = len(x)
     mean = sum(x) / n
     var = sum((v - mean) ** 2 for v in x) / n
     if var == 0.0:
         return float("inf")
-    tau = 1.0
+    tau = 0.5
     for lag in range(1, n // 2):
-        c = sum((x[i] - mean) * (x[i + lag] - mean) for i in range(n - lag)) / ((n - lag) * var)
-        if c < 0.0:
+        tau += sum((x[i] - mean) * (x[i + lag] - mean) for i in range(n - lag)) / ((n - lag) * var)
+        if lag >= 5.0 * tau:
             break
-        tau += 2.0 * c
-    return tau
+    return max(0.5, tau)
 
 
 def main():

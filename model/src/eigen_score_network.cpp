@@ -32,6 +32,29 @@ EigenScoreNetwork::EigenScoreNetwork(EigenNetworkWeights weights, const Training
     throw Error("Eigen score network: the output layer does not give the process's output channels");
 }
 
+const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
+  if (atTime_.t == t) return atTime_;
+  atTime_.t = t;
+  atTime_.coefficients = targets_.coefficients(t);
+  atTime_.preconditioning = targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), w_.preconditioned);
+  const double u = (std::log(t) - w_.timeLogAnchor) / w_.timeLogRange;
+  const int f = static_cast<int>(w_.timeFrequencies.size());
+  Eigen::VectorXd time(2 * f);
+  for (int i = 0; i < f; ++i) {
+    time(i) = std::sin(u * w_.timeFrequencies(i));
+    time(f + i) = std::cos(u * w_.timeFrequencies(i));
+  }
+  // The constant (per call) part of each layer: bias plus its time projection.
+  atTime_.offsets.resize(w_.weights.size());
+  for (std::size_t i = 0; i < w_.weights.size(); ++i) {
+    Eigen::VectorXd b = w_.biases[i];
+    if (i == 0) b += w_.weights[0].rightCols(2 * f) * time;
+    if (w_.timeWeights[i].size() > 0) b += w_.timeWeights[i] * time;
+    atTime_.offsets[i] = b;
+  }
+  return atTime_;
+}
+
 // forward of score_network.cpp; with tangents, also the derivative of the
 // outputs along each input column j paired with output column o (the
 // Jacobian diagonal: output o = (block, d) with input (channel of block, d)).
@@ -41,7 +64,8 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   const Eigen::Index rows = zArray.rows();
   const Eigen::MatrixXd z = zArray.matrix();
   const ScoreChannels outputs = targets_.outputs();
-  Eigen::ArrayXXd table = targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), w_.preconditioned);
+  const AtTime& cached = at(t);
+  const Eigen::ArrayXXd& table = cached.preconditioning;
   // z~ = W z per dimension (W = I when not preconditioned).
   Eigen::Matrix2d wIn = Eigen::Matrix2d::Zero();
   wIn(0, 0) = table(0, kInputXX);
@@ -50,22 +74,8 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   Eigen::MatrixXd input(rows, c * d);
   input.leftCols(d) = wIn(0, 0) * z.leftCols(d);
   if (c == 2) input.rightCols(d) = wIn(1, 0) * z.leftCols(d) + wIn(1, 1) * z.rightCols(d);
-
-  const double u = (std::log(t) - w_.timeLogAnchor) / w_.timeLogRange;
-  const int f = static_cast<int>(w_.timeFrequencies.size());
-  Eigen::VectorXd time(2 * f);
-  for (int i = 0; i < f; ++i) {
-    time(i) = std::sin(u * w_.timeFrequencies(i));
-    time(f + i) = std::cos(u * w_.timeFrequencies(i));
-  }
   const std::size_t n = w_.weights.size();
-  // The constant (per call) part of each layer: bias plus its time projection.
-  auto offset = [&](std::size_t i) -> Eigen::VectorXd {
-    Eigen::VectorXd b = w_.biases[i];
-    if (i == 0) b += w_.weights[0].rightCols(2 * f) * time;
-    if (w_.timeWeights[i].size() > 0) b += w_.timeWeights[i] * time;
-    return b;
-  };
+  auto offset = [&](std::size_t i) -> const Eigen::VectorXd& { return cached.offsets[i]; };
   // Output columns and their paired input columns.
   std::vector<std::pair<int, int>> pairs;
   int block = 0;
@@ -164,15 +174,16 @@ Eigen::MatrixXd EigenScoreNetwork::whitenedOutputs(const Eigen::ArrayXXd& z, dou
 }
 
 void EigenScoreNetwork::score(const Eigen::ArrayXXd& z, double t, Eigen::ArrayXXd& score) {
-  targets_.scoresFromWhitened(t, forward(z, t, nullptr).array(), score);
+  const Eigen::MatrixXd out = forward(z, t, nullptr);
+  targets_.scoresFromWhitened(at(t).coefficients, out.array(), score);
 }
 
 void EigenScoreNetwork::scoreAndJacobianDiagonal(const Eigen::ArrayXXd& z, double t, Eigen::ArrayXXd& score,
                                                  Eigen::ArrayXXd& jacobianDiagonal) {
   std::vector<Eigen::MatrixXd> diagonal;
   const Eigen::MatrixXd out = forward(z, t, &diagonal);
-  targets_.scoresFromWhitened(t, out.array(), score);
-  targets_.scoresFromWhitened(t, diagonal[0].array(), jacobianDiagonal);
+  targets_.scoresFromWhitened(at(t).coefficients, out.array(), score);
+  targets_.scoresFromWhitened(at(t).coefficients, diagonal[0].array(), jacobianDiagonal);
 }
 
 }  // namespace activediff::model

@@ -104,11 +104,15 @@ void TrainingTargets::makeBatch(const Eigen::ArrayXXd& x0, const Eigen::ArrayXd&
 
 void TrainingTargets::scoresFromWhitened(double t, const Eigen::ArrayXXd& whitened,
                                          Eigen::ArrayXXd& score) const {
+  scoresFromWhitened(coefficients(t), whitened, score);
+}
+
+void TrainingTargets::scoresFromWhitened(const TargetCoefficients& k, const Eigen::ArrayXXd& whitened,
+                                         Eigen::ArrayXXd& score) const {
   const int c = channels();
   const int dims = static_cast<int>(whitened.cols()) / std::max(outputs_.count(), 1);
   if (whitened.cols() != outputs_.count() * dims)
     throw Error("scores from network outputs: column count is not a multiple of the outputs");
-  const TargetCoefficients k = coefficients(t);
   score.setZero(whitened.rows(), c * dims);
   int block = 0;
   for (int ch = 0; ch < c; ++ch) {

@@ -51,6 +51,9 @@ SeedSet generateSeeds(model::Generator& generator, const model::SamplerConfig& s
     throw Error(fmt::format("seeding: the model has {} features ({}); seeding needs a 2D (phi, psi) model",
                             spec.dims(), spec.featureSet));
   const std::unique_ptr<OpenMM::System> system = loadSystemXml(systemXml);
+  if (system->usesPeriodicBoundaryConditions())
+    throw Error(systemXml.string(), "is periodic (explicit solvent): rotating the solute's torsions in place would put "
+                                    "it into the water; seeding is for vacuum or implicit-solvent Systems");
   const int atoms = system->getNumParticles();
   if (std::size_t(atoms) != templateStructure.topology.size())
     throw Error(templateFile, fmt::format("has {} atoms, the System {} has {} particles",

@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "activediff/featurize/geometry.h"
+#include "activediff/featurize/populations.h"
 #include "activediff/model/generator.h"
 #include "activediff/plugin/generative_monte_carlo_move.h"
 #include "support/test_support.h"
@@ -439,10 +440,18 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
   };
   EXPECT_EQ(crossings(plain.basin), 0);
   EXPECT_GE(crossings(exact.basin), 20);
+  // tau_int of the basin indicator (featurize/populations.h), in attempts; a
+  // series that never changes has not decorrelated within its length.
+  auto tauInt = [&](const std::vector<double>& x) {
+    return crossings(x) == 0 ? double(x.size()) : integratedAutocorrelationTime(x);
+  };
+  const double tauMove = tauInt(exact.basin), tauPlain = tauInt(plain.basin);
+  EXPECT_LT(10.0 * tauMove, tauPlain) << "tau_int with the move " << tauMove << ", plain MD " << tauPlain;
   std::cout << "basin weight " << p1 << " +- " << se1 << " (exact " << phiWeight[0] << "), control " << p1Biased
             << " +- " << seBiased << ", acceptance " << measured << " +- " << seMeasured << " (predicted " << predicted
             << " +- " << sePredicted << "), crossings with move " << crossings(exact.basin) << ", plain MD "
-            << crossings(plain.basin) << "\n";
+            << crossings(plain.basin) << ", tau_int(basin) " << tauMove << " attempts with the move, >= " << tauPlain
+            << " without\n";
 }
 
 }  // namespace

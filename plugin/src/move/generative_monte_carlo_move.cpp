@@ -88,11 +88,13 @@ void GenerativeMonteCarloMoveImpl::updateContextState(OpenMM::ContextImpl& conte
   const bool accepted = kernel_.getAs<ApplyGenerativeMoveKernel>().attempt(context, step);
   context.setParameter(GenerativeMonteCarloMove::MovesAttempted(),
                        context.getParameter(GenerativeMonteCarloMove::MovesAttempted()) + 1.0);
-  if (accepted) {
+  if (accepted)
     context.setParameter(GenerativeMonteCarloMove::MovesAccepted(),
                          context.getParameter(GenerativeMonteCarloMove::MovesAccepted()) + 1.0);
-    forcesInvalid = true;
-  }
+  // Also after a rejection: the attempt evaluated the proposed positions
+  // before restoring the old ones, so forces an integrator kept from its last
+  // step must not be trusted.
+  forcesInvalid = true;
 }
 
 std::map<std::string, double> GenerativeMonteCarloMoveImpl::getDefaultParameters() {

@@ -44,9 +44,20 @@ class EigenScoreNetwork : public ScoreModel {
   Eigen::MatrixXd whitenedOutputs(const Eigen::ArrayXXd& z, double t) const;
 
  private:
+  // What depends on t alone, kept for the last t: RK4 and the move's
+  // density integrals evaluate several calls at one t, and the Van Loan
+  // coefficients and time features cost more than a small batch's network.
+  struct AtTime {
+    double t = -1.0;
+    TargetCoefficients coefficients;
+    Eigen::ArrayXXd preconditioning;     // 1 x kPreconditioningColumns
+    std::vector<Eigen::VectorXd> offsets;  // per layer: bias + time terms
+  };
+  const AtTime& at(double t) const;
   Eigen::MatrixXd forward(const Eigen::ArrayXXd& z, double t, std::vector<Eigen::MatrixXd>* tangents) const;
   EigenNetworkWeights w_;
   const TrainingTargets& targets_;
+  mutable AtTime atTime_;
 };
 
 }  // namespace activediff::model

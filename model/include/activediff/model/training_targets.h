@@ -101,6 +101,10 @@ class TrainingTargets {
   // other channels 0 (no sampler reads them).
   void scoresFromWhitened(double t, const Eigen::ArrayXXd& whitened,
                           Eigen::ArrayXXd& score) const;
+  // The same with coefficients(t) already at hand (callers that evaluate
+  // many calls at one t keep them: each costs a Van Loan evaluation).
+  void scoresFromWhitened(const TargetCoefficients& k, const Eigen::ArrayXXd& whitened,
+                          Eigen::ArrayXXd& score) const;
 
   // t.size() x kPreconditioningColumns: W and G above at each t (marginal),
   // or the identity and zero (preconditioned = false). Gaussian rows are in

@@ -72,6 +72,7 @@ TorsionMoveEngine::TorsionMoveEngine(const OpenMM::System& system, const Generat
     : torsions_(torsionsOf(system, move.getTorsionAtoms())),
       seed_(move.getRandomNumberSeed()),
       densitySteps_(move.getDensitySteps()),
+      interval_(move.getInterval()),
       omitProposalDensity_(move.getOmitProposalDensityForTesting()) {
   generator_ = loadGenerator(move.getCheckpoint());
   const model::FeatureSpec& spec = generator_->features();
@@ -113,8 +114,23 @@ bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCoun
   if (channels == 2)
     for (int d = 0; d < 2; ++d) current(0, 2 + d) = auxMean_ * current(0, d) + std::sqrt(auxVariance_) * normal(rng);
 
-  const model::GeneratedSamples proposal =
-      generator_->sampleWithLogDensity(1, model::streamSeed(seed_, 2 * std::uint64_t(stepCount) + 1), densitySteps_);
+  // Proposals are independent of the chain's state, so they are drawn ahead
+  // in blocks of kProposalBlock attempts (one batched density integral
+  // instead of one per move). Block b serves attempts b*B .. b*B+B-1 (attempt
+  // j at step j * interval) and is seeded from b alone, so a resumed run
+  // draws the same proposals.
+  const std::int64_t attemptIndex = stepCount / interval_;
+  const std::int64_t block = attemptIndex / kProposalBlock;
+  if (!proposals_ || block != proposalBlock_) {
+    proposals_ = std::make_unique<model::GeneratedSamples>(generator_->sampleWithLogDensity(
+        kProposalBlock, model::streamSeed(seed_, 2 * std::uint64_t(block) + 1), densitySteps_));
+    proposalBlock_ = block;
+  }
+  const int row = int(attemptIndex - block * kProposalBlock);
+  model::GeneratedSamples proposal;
+  proposal.z = proposals_->z.row(row);
+  proposal.features = proposals_->features.row(row);
+  proposal.logDensity = proposals_->logDensity.segment(row, 1);
   // Outside the chart [cut, cut + 2 pi): zero target density there.
   for (int d = 0; d < 2; ++d) {
     if (!spec.periodic[d]) continue;

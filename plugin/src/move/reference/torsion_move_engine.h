@@ -15,8 +15,10 @@
 // (x, aux): aux is refreshed from r(aux | x) = the forward kernel's aux law at
 // t_eps given x_0 = x before every move, and r enters the ratio:
 //   log A = -(U' - U) / kT + log q(x, aux) - log q(x', aux') + log r(aux' | x') - log r(aux | x)
-// Randomness: every draw of the move at step s comes from streamSeed(seed, s)
-// (layout.h), never from a stored state, so a resumed run makes the same moves.
+// Randomness: the move at step s draws its aux refresh and uniform from
+// streamSeed(seed, 2 s), its proposal from a block seeded by the attempt's
+// block index (layout.h), never from a stored state, so a resumed run makes
+// the same moves.
 #include <openmm/System.h>
 #include <openmm/internal/ContextImpl.h>
 
@@ -29,6 +31,7 @@
 
 namespace activediff::model {
 class Generator;
+struct GeneratedSamples;
 }
 
 namespace activediff::plugin {
@@ -48,6 +51,11 @@ class TorsionMoveEngine {
   BackboneTorsions torsions_;  // the atoms and the fragments each rotation moves
   std::uint32_t seed_;
   int densitySteps_;
+  int interval_;
+  // Proposals drawn ahead: block proposalBlock_ of kProposalBlock attempts.
+  static constexpr int kProposalBlock = 32;
+  std::unique_ptr<model::GeneratedSamples> proposals_;
+  std::int64_t proposalBlock_ = -1;
   bool omitProposalDensity_;
   double auxMean_ = 0.0, auxVariance_ = 1.0;  // r(aux | x) = N(auxMean_ x, auxVariance_) per dimension
 };
