@@ -255,7 +255,9 @@ def analyze_run(run, ref, a):
         "targets": {"tau_int_ratio_at_least": 20.0, "wall_ratio_at_most": 1.3, "reference_ns_at_least": 20.0,
                     "met": bool(tau_ref / tau_moved >= 20.0 and wall_ratio <= 1.3
                                 and len(ref["trace"]) * ref["sample_interval_ps"] >= 20000.0 - 1e-6
-                                and all(v["equal_within_ci"] for v in states.values()))}}
+                                # "other" (frames on a box edge, a few in 10^4 at centidegree
+                                # resolution) is reported, not judged.
+                                and all(v["equal_within_ci"] for k, v in states.items() if k != "other"))}}
     write_atomically(a.out, result)
     lines = ["| | MD + move | plain MD reference (%.1f ns) |" % result["reference_ns"], "|---|---|---|",
              "| tau_int(alphaR), ps | %.2f | %.1f |" % (tau_moved, tau_ref),
