@@ -84,14 +84,13 @@ SeedSet generateSeeds(model::Generator& generator, const model::SamplerConfig& s
   if (options.spreadOverStates) {
     std::array<std::int64_t, kMetastableStateCount> share = sharesOverStates(options.count, result.drawsPerState);
     for (std::int64_t i = 0; i < result.draws; ++i)
-      if (share[int(stateOfDraw[i])] > 0 && stateOfDraw[i] != MetastableState::Other) {
+      if (share[int(stateOfDraw[i])] > 0) {  // Other never gets a share
         --share[int(stateOfDraw[i])];
         chosen.push_back(i);
       }
     if (std::int64_t(chosen.size()) < options.count)
       throw Error(fmt::format("seeding: only {} of {} model draws fall in a metastable state; {} seeds asked",
                               chosen.size(), result.draws, options.count));
-    std::sort(chosen.begin(), chosen.end());
   } else {
     for (std::int64_t i = 0; i < options.count; ++i) chosen.push_back(i);
   }

@@ -53,8 +53,6 @@ void runSeed(const SeedCommand& c) {
   options.relax = plugin::relaxFromName(c.relax);
   options.platform = c.platform;
   options.residue = c.residue;
-  if (options.relax == plugin::Relax::Hydrogens)
-    throw Error("--relax", "hydrogens relaxation is for 25D rebuilds; seeds take none or phi-psi");
   const plugin::SeedSet set =
       plugin::generateSeeds(generator, sampler, c.system, templateStructure, c.topology, options);
 
