@@ -16,6 +16,7 @@
 #include <openmm/serialization/XmlSerializer.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <fstream>
@@ -34,10 +35,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using plugin::GenerativeMonteCarloMove;
+using testing::activediffBinary;
 using testing::examplesDir;
 using testing::runActivediff;
 using testing::runCommand;
 using testing::ScratchDirectory;
+using testing::sourceDir;
 
 std::string readFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -62,34 +65,33 @@ std::vector<OpenMM::Vec3> pdbPositionsNm() {
 
 class McMove : public ::testing::Test {
  protected:
-  // ctest runs every test in a process of its own: each trains only the
-  // models it uses, on first use.
+  // The models come from tests/mcmove/train_models.sh: once per ctest run
+  // (fixture mcmove_models, ACTIVEDIFF_MCMOVE_MODELS names its directory), or
+  // into this process's scratch directory when the binary runs on its own.
   static void SetUpTestSuite() {
     scratch_ = new ScratchDirectory();
-    const auto f = runActivediff("featurize -q --features 2d -s " + kPdb + " -f " +
-                                 (examplesDir() / "ala2" / "md" / "run1.xtc").string() + " -o " + path("md"));
-    ASSERT_EQ(f.exitCode, 0) << f.output;
+    const char* shared = std::getenv("ACTIVEDIFF_MCMOVE_MODELS");
+    if (shared && *shared && fs::exists(fs::path(shared) / ".activediff-mcmove-test-models")) {
+      models_ = new fs::path(shared);
+    } else {
+      models_ = new fs::path(*scratch_ / "models");
+      const auto t = runCommand((sourceDir() / "tests" / "mcmove" / "train_models.sh").string() + " " +
+                                activediffBinary() + " " + examplesDir().string() + " " + models_->string() + " 2>&1");
+      ASSERT_EQ(t.exitCode, 0) << t.output;
+    }
     OpenMM::Platform::loadPluginsFromDirectory(OpenMM::Platform::getDefaultPluginsDirectory());
     OpenMM::Platform::loadPluginsFromDirectory(plugin::pluginDirectory());
   }
   // The move's XML for a model of this process trained 1,500 steps on the
   // shipped run1 (passive at 40 density steps, cheaper; active at the default).
-  static std::string moveXml(const std::string& process) {
-    const std::string xml = path("move-" + process + ".xml");
-    if (fs::exists(xml)) return xml;
-    const auto t = runActivediff("train -q -d " + path("md") + " -o " + path("run-" + process) + " -c " +
-                                 (examplesDir() / "configs" / ("2d-" + process + ".toml")).string() +
-                                 " --steps 1500 --set training.validation_every=1500 --set training.checkpoint_every=1500");
-    EXPECT_EQ(t.exitCode, 0) << t.output;
-    const std::string density = process == "passive" ? " --density-steps 40" : "";
-    const auto m = runActivediff("mcmove -m " + path("run-" + process) + " -s " + kPdb + " --interval 20" + density +
-                                 " -o " + xml);
-    EXPECT_EQ(m.exitCode, 0) << m.output;
-    return xml;
-  }
+  static std::string moveXml(const std::string& process) { return model("move-" + process + ".xml"); }
+  // A file or directory of the shared models (train_models.sh).
+  static std::string model(const std::string& name) { return (*models_ / name).string(); }
   static void TearDownTestSuite() {
     delete scratch_;
     scratch_ = nullptr;
+    delete models_;
+    models_ = nullptr;
   }
   static std::string path(const std::string& name) { return ((*scratch_) / name).string(); }
   static std::unique_ptr<OpenMM::System> ala2System() {
@@ -113,8 +115,10 @@ class McMove : public ::testing::Test {
     return "";
   }
   static ScratchDirectory* scratch_;
+  static fs::path* models_;
 };
 ScratchDirectory* McMove::scratch_ = nullptr;
+fs::path* McMove::models_ = nullptr;
 
 TEST_F(McMove, PluginDirectoryLoadsWithoutFailuresOnReferenceAndCpu) {
   const auto dir = runActivediff("--plugin-dir");
@@ -153,7 +157,7 @@ TEST_F(McMove, XmlRoundTripIsByteIdenticalAndNewerVersionsAreRefused) {
 
 TEST_F(McMove, WrongSystemsAndCheckpointsAreOpenMMExceptionsSayingWhy) {
   const std::string moveFile = moveXml("passive");
-  const std::string checkpoint = readFile(fs::path(path("run-passive")) / "checkpoint.adck");
+  const std::string checkpoint = readFile(fs::path(model("run-passive")) / "checkpoint.adck");
   const std::array<int, 5> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveFile))->getTorsionAtoms();
   {  // another molecule: too few particles
     OpenMM::System small;
@@ -268,7 +272,7 @@ TEST_F(McMove, ResumedRunMakesTheSameMoves) {
 TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
   for (const char* process : {"passive", "active"}) {
     const int steps = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveXml(process)))->getDensitySteps();
-    model::Generator generator(fs::path(path(std::string("run-") + process)));
+    model::Generator generator(fs::path(model(std::string("run-") + process)));
     const model::GeneratedSamples s = generator.sampleWithLogDensity(64, 3, steps);
     const Eigen::ArrayXd back = generator.logDensityOfStates(s.z, steps);
     EXPECT_LT((back - s.logDensity).abs().maxCoeff(), 1e-3) << process << " at " << steps << " steps";
@@ -313,17 +317,11 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
   };
   const std::string xml = moveXml("passive");
   const std::array<int, 5> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(xml))->getTorsionAtoms();
-  // The proposal: a passive model trained on the shipped MD reweighted towards
-  // beta (every frame with phi < -110 degrees, every 8th of the others), so
-  // that q favours the -150 basin ~6x more than pi does; without q in the
-  // ratio (the control) the chain would over-populate that basin.
-  const auto biased = runCommand(std::string(ACTIVEDIFF_PYTHON) + " -c \"import json, numpy as np, sys; d, o = sys.argv[1:3]; import os; os.makedirs(o); m = json.load(open(d + '/meta.json')); f = np.load(d + '/features.npy'); keep = (f[:, 0] < -110 * np.pi / 180) | (np.arange(len(f)) % 8 == 0); [np.save(o + '/' + v, np.load(d + '/' + v)[keep]) for v in m['files'].values()]; m['frames'] = int(keep.sum()); m['sources'][0]['frames'] = int(keep.sum()); json.dump(m, open(o + '/meta.json', 'w'))\" " + path("md") + " " + path("md-biased") + " 2>&1");
-  ASSERT_EQ(biased.exitCode, 0) << biased.output;
-  const auto trained = runActivediff("train -q -d " + path("md-biased") + " -o " + path("run-biased") + " -c " +
-                                     (examplesDir() / "configs" / "2d-passive.toml").string() +
-                                     " --steps 1500 --set training.validation_every=1500 --set training.checkpoint_every=1500");
-  ASSERT_EQ(trained.exitCode, 0) << trained.output;
-  const std::string checkpoint = readFile(fs::path(path("run-biased")) / "checkpoint.adck");
+  // The proposal: run-biased (train_models.sh), a passive model trained on the
+  // shipped MD reweighted towards beta, so that q favours the -150 basin ~6x
+  // more than pi does; without q in the ratio (the control) the chain would
+  // over-populate that basin.
+  const std::string checkpoint = readFile(fs::path(model("run-biased")) / "checkpoint.adck");
 
   auto makeSystem = [&](bool withMove, bool omitProposal) {
     auto system = ala2System();
@@ -396,7 +394,7 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
   EXPECT_LT(se1, 0.06) << "too few crossings to discriminate";
 
   // Predicted acceptance E[min(1, w'/w)], w = pi / q, x ~ pi (closed form), x' ~ q.
-  model::Generator generator(fs::path(path("run-biased")));
+  model::Generator generator(fs::path(model("run-biased")));
   const int n = 3000;
   std::mt19937_64 rng(5);
   Eigen::ArrayXXd current(n, 2);
