@@ -57,16 +57,71 @@ def write_atomically(path, data, gz=False, backup=True):
     os.replace(tmp, path)
 
 
-def make_context(system_xml, pdb, move_xml, seed):
+INTEGRATORS = ("langevin-middle", "ghmc")
+
+
+def ghmc_integrator(temperature_K, friction_per_ps, timestep_ps):
+    """Generalized hybrid Monte Carlo: a partial momentum refresh, then one
+    velocity-Verlet step with RATTLE accepted by Metropolis on the total
+    energy (the momentum flipped on rejection). It leaves exp(-U/kT) exactly
+    invariant at any step size, so MD plus the move with it is an exact
+    chain, and its own populations carry no discretization bias."""
+    kT = 0.00831446261815324 * temperature_K
+    i = mm.CustomIntegrator(timestep_ps)
+    for name, value in (("kT", kT), ("b", math.exp(-friction_per_ps * timestep_ps)), ("ke", 0.0),
+                        ("energy_before", 0.0), ("energy_after", 0.0), ("accept", 0.0),
+                        ("ghmc_accepted", 0.0), ("ghmc_trials", 0.0)):
+        i.addGlobalVariable(name, value)
+    for name in ("sigma", "x_before", "v_before", "x_unconstrained"):
+        i.addPerDofVariable(name, 0.0)
+    i.addUpdateContextState()  # the move acts here, as with any integrator
+    i.addComputePerDof("sigma", "sqrt(kT/m)")
+    i.addComputePerDof("v", "sqrt(b)*v + sqrt(1-b)*sigma*gaussian")
+    i.addConstrainVelocities()
+    i.addComputeSum("ke", "0.5*m*v*v")
+    i.addComputeGlobal("energy_before", "ke + energy")
+    i.addComputePerDof("x_before", "x")
+    i.addComputePerDof("v_before", "v")
+    i.addComputePerDof("v", "v + 0.5*dt*f/m")
+    i.addComputePerDof("x", "x + v*dt")
+    i.addComputePerDof("x_unconstrained", "x")
+    i.addConstrainPositions()
+    i.addComputePerDof("v", "v + (x - x_unconstrained)/dt + 0.5*dt*f/m")
+    i.addConstrainVelocities()
+    i.addComputeSum("ke", "0.5*m*v*v")
+    i.addComputeGlobal("energy_after", "ke + energy")
+    i.addComputeGlobal("accept", "step(exp(-(energy_after - energy_before)/kT) - uniform)")
+    i.addComputePerDof("x", "accept*x + (1 - accept)*x_before")
+    i.addComputePerDof("v", "accept*v - (1 - accept)*v_before")
+    i.addComputeGlobal("ghmc_accepted", "ghmc_accepted + accept")
+    i.addComputeGlobal("ghmc_trials", "ghmc_trials + 1")
+    return i
+
+
+def make_integrator(name, seed):
+    if name == "ghmc":
+        integrator = ghmc_integrator(300.0, 1.0, TIMESTEP_PS)
+    else:
+        # LangevinMiddle, as activediff simulate (and the shipped MD): OpenMM 7.7's
+        # LangevinIntegrator gave alphaR 0.29 against 0.40-0.47 here (BENCHMARKS.md).
+        integrator = mm.LangevinMiddleIntegrator(300.0, 1.0, TIMESTEP_PS)
+    integrator.setRandomNumberSeed(seed)
+    return integrator
+
+
+def ghmc_acceptance(integrator):
+    if not isinstance(integrator, mm.CustomIntegrator):
+        return None
+    return integrator.getGlobalVariableByName("ghmc_accepted") / max(1.0, integrator.getGlobalVariableByName("ghmc_trials"))
+
+
+def make_context(system_xml, pdb, move_xml, seed, integrator_name="langevin-middle"):
     system = mm.XmlSerializer.deserialize(open(system_xml).read())
     if system.usesPeriodicBoundaryConditions():
         sys.exit("mcmove_ala2.py: %s is periodic; the benchmark is for implicit solvent" % system_xml)
     if move_xml:
         system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
-    # LangevinMiddle, as activediff simulate (and the shipped MD): OpenMM 7.7's
-    # LangevinIntegrator gave alphaR 0.29 against 0.40-0.47 here (BENCHMARKS.md).
-    integrator = mm.LangevinMiddleIntegrator(300.0, 1.0, TIMESTEP_PS)
-    integrator.setRandomNumberSeed(seed)
+    integrator = make_integrator(integrator_name, seed)
     # One CPU thread: for 22 atoms the thread hand-off costs more than it gains (BENCHMARKS.md).
     context = mm.Context(system, integrator, mm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
     context.setPositions(app.PDBFile(pdb).positions)
@@ -135,12 +190,13 @@ def block_bootstrap(trace, blocks, draws, rng):
 def reference(a):
     """Plain MD; resumable: the output holds the run's OpenMM checkpoint, and
     --resume continues an earlier (partial) output of this script to --ns."""
-    context, integrator = make_context(a.system, a.pdb, None, a.seed)
+    context, integrator = make_context(a.system, a.pdb, None, a.seed, a.integrator)
     trace, wall, done = [], 0.0, 0
     if a.resume and os.path.exists(a.out):
         ref = load_reference(a.out)
-        if ref.get("sample_interval_ps") != a.sample_steps * TIMESTEP_PS or ref.get("seed") != a.seed:
-            sys.exit("mcmove_ala2.py: %s was made with another --sample-steps or --seed" % a.out)
+        if (ref.get("sample_interval_ps") != a.sample_steps * TIMESTEP_PS or ref.get("seed") != a.seed
+                or ref.get("integrator", "langevin-middle") != a.integrator):
+            sys.exit("mcmove_ala2.py: %s was made with another --sample-steps, --seed or --integrator" % a.out)
         context.loadCheckpoint(base64.b64decode(ref["openmm_checkpoint_base64"]))
         trace, wall = ref["trace"], ref["wall_s"]
         done = len(trace) * a.sample_steps
@@ -159,6 +215,7 @@ def reference(a):
         data = {
             "command": " ".join(sys.argv), "openmm": mm.__version__, "platform": "CPU", "threads": 1,
             "temperature_K": 300.0, "friction_per_ps": 1.0, "timestep_ps": TIMESTEP_PS, "seed": a.seed,
+            "integrator": a.integrator, "ghmc_acceptance": ghmc_acceptance(integrator),
             "equilibrate_ps": a.equilibrate_ps, "sample_interval_ps": a.sample_steps * TIMESTEP_PS,
             "simulated_ns": done * TIMESTEP_PS / 1000, "target_ns": a.ns, "complete": done >= steps,
             "wall_s": wall, "ns_per_day": done * TIMESTEP_PS / 1000 / wall * 86400,
@@ -184,8 +241,8 @@ def compare(a):
     if a.sample_steps % interval and interval % a.sample_steps:
         sys.exit("mcmove_ala2.py: --sample-steps %d and the move's interval %d must divide one another"
                  % (a.sample_steps, interval))
-    moved, moved_i = make_context(a.system, a.pdb, a.move, a.seed)
-    plain, plain_i = make_context(a.system, a.pdb, None, a.seed + 1)
+    moved, moved_i = make_context(a.system, a.pdb, a.move, a.seed, a.integrator)
+    plain, plain_i = make_context(a.system, a.pdb, None, a.seed + 1, a.integrator)
     for c in (moved_i, plain_i):
         c.step(int(a.equilibrate_ps / TIMESTEP_PS))
     attempted0 = moved.getParameter("ActivediffMovesAttempted")
@@ -199,7 +256,11 @@ def compare(a):
         rounds.append({"plain_md_s": t_plain, "md_plus_move_s": t_moved, "ratio": t_moved / t_plain})
         print("round %d: plain %.1f s, with move %.1f s, ratio %.3f" % (r + 1, t_plain, t_moved, t_moved / t_plain),
               flush=True)
-    run = {"command": " ".join(sys.argv), "openmm": mm.__version__, "move": move_json,
+    # Through a CustomIntegrator (ghmc) OpenMM 7.7 writes its stale copy of
+    # every Context parameter back after updateContextState, so the move's
+    # counters read 0 there (docs/departures.md); acceptance is then not reported.
+    run = {"command": " ".join(sys.argv), "openmm": mm.__version__, "move": move_json, "integrator": a.integrator,
+           "ghmc_acceptance": ghmc_acceptance(moved_i),
            "sample_interval_ps": a.sample_steps * TIMESTEP_PS, "rounds": rounds, "seed": a.seed,
            "attempted": moved.getParameter("ActivediffMovesAttempted") - attempted0,
            "accepted": moved.getParameter("ActivediffMovesAccepted") - accepted0,
@@ -221,7 +282,6 @@ def analyze_run(run, ref, a):
     moved_trace = [(p / 100.0, q / 100.0) for p, q in run["md_plus_move_phi_psi_centideg"]]
     plain_trace = [(p / 100.0, q / 100.0) for p, q in run["plain_md_phi_psi_centideg"]]
     rounds, attempted, accepted = run["rounds"], run["attempted"], run["accepted"]
-    move_json = run["move"]
     dt_sample_ps = run["sample_interval_ps"]
     tau_moved = tau_int_samples(indicator(moved_trace)) * dt_sample_ps
     tau_ref = tau_int_samples(indicator(ref["trace"])) * ref["sample_interval_ps"]
@@ -245,7 +305,7 @@ def analyze_run(run, ref, a):
         "reference_ns": len(ref["trace"]) * ref["sample_interval_ps"] / 1000.0,
         "md_plus_move_ns": len(moved_trace) * dt_sample_ps / 1000.0,
         "wall_ratio_per_simulated_ps": wall_ratio,
-        "acceptance": accepted / max(attempted, 1),
+        "acceptance": accepted / attempted if attempted > 0 else None,
         "tau_int_alphaR_ps": {"md_plus_move": tau_moved, "plain_md_reference": tau_ref,
                               "plain_md_same_run": tau_int_samples(indicator(plain_trace)) * dt_sample_ps},
         "tau_int_ratio": tau_ref / tau_moved,
@@ -261,7 +321,8 @@ def analyze_run(run, ref, a):
     write_atomically(a.out, result)
     lines = ["| | MD + move | plain MD reference (%.1f ns) |" % result["reference_ns"], "|---|---|---|",
              "| tau_int(alphaR), ps | %.2f | %.1f |" % (tau_moved, tau_ref),
-             "| acceptance | %d / %d (%.2f) | - |" % (accepted, attempted, result["acceptance"])]
+             "| acceptance | %s | - |" % ("%d / %d (%.2f)" % (accepted, attempted, result["acceptance"])
+                                         if attempted > 0 else "not readable (CustomIntegrator)")]
     for s in STATES:
         v = states[s]
         lines.append("| %s | %.3f [%.3f, %.3f] | %.3f [%.3f, %.3f] |" % (
@@ -276,6 +337,111 @@ def analyze_run(run, ref, a):
     os.replace(os.path.splitext(a.out)[0] + ".md.tmp", os.path.splitext(a.out)[0] + ".md")
 
 
+def conditional(a):
+    """The move alone, every other coordinate fixed (a CustomIntegrator that
+    only calls updateContextState): its chain must sample exp(-U(phi, psi |
+    rest)/kT) on the torus, which a grid of OpenMM energies gives
+    independently of the plugin (fragments found and turned here, in numpy)."""
+    system = mm.XmlSerializer.deserialize(open(a.system).read())
+    if system.usesPeriodicBoundaryConditions():
+        sys.exit("mcmove_ala2.py: %s is periodic; the benchmark is for implicit solvent" % a.system)
+    platform = mm.Platform.getPlatformByName("Reference")
+    grid_context = mm.Context(system, mm.VerletIntegrator(0.001), platform)
+    grid_context.setPositions(app.PDBFile(a.pdb).positions)
+    mm.LocalEnergyMinimizer.minimize(grid_context, 1.0, 500)
+    start = grid_context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
+    neighbours = {i: set() for i in range(system.getNumParticles())}
+    for f in system.getForces():
+        if isinstance(f, mm.HarmonicBondForce):
+            for k in range(f.getNumBonds()):
+                i, j = f.getBondParameters(k)[:2]
+                neighbours[i].add(j)
+                neighbours[j].add(i)
+    for k in range(system.getNumConstraints()):
+        i, j = system.getConstraintParameters(k)[:2]
+        neighbours[i].add(j)
+        neighbours[j].add(i)
+
+    def side(blocked, first):  # atoms reachable from first without crossing blocked
+        seen, stack, out = {blocked, first}, [first], []
+        while stack:
+            x = stack.pop()
+            out.append(x)
+            for y in neighbours[x] - seen:
+                seen.add(y)
+                stack.append(y)
+        return out
+
+    t = TORSION_ATOMS
+    fragments = (side(t[1], t[2]), side(t[2], t[3]))
+
+    def turned(p, fragment, origin, towards, angle_rad):  # Rodrigues about origin -> towards
+        k = (p[towards] - p[origin]) / np.linalg.norm(p[towards] - p[origin])
+        q = p.copy()
+        v = p[fragment] - p[origin]
+        q[fragment] = (p[origin] + v * math.cos(angle_rad) + np.cross(k, v) * math.sin(angle_rad)
+                       + np.outer(v @ k, k) * (1.0 - math.cos(angle_rad)))
+        return q
+
+    def with_torsions(phi_rad, psi_rad):
+        p = turned(start, fragments[0], t[1], t[2], phi_rad - math.radians(dihedral(start, *t[0:4])))
+        return turned(p, fragments[1], t[2], t[3], psi_rad - math.radians(dihedral(p, *t[1:5])))
+
+    kT = 0.00831446261815324 * 300.0
+    h = 2.0 * math.pi / a.grid
+    cells = []
+    for i in range(a.grid):
+        for j in range(a.grid):
+            phi, psi = -math.pi + (i + 0.5) * h, -math.pi + (j + 0.5) * h
+            grid_context.setPositions(with_torsions(phi, psi))
+            e = grid_context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+            cells.append((state_of(math.degrees(phi), math.degrees(psi)), e))
+    e_min = min(e for _, e in cells)
+    weight = {s: 0.0 for s in STATES}
+    for s, e in cells:
+        weight[s] += math.exp(-(e - e_min) / kT)
+    total = sum(weight.values())
+    exact = {s: w / total for s, w in weight.items()}
+
+    system.addForce(mm.XmlSerializer.deserialize(open(a.move).read()))
+    integrator = mm.CustomIntegrator(0.001)
+    integrator.addUpdateContextState()
+    context = mm.Context(system, integrator, platform)
+    context.setPositions(start)
+    trace = []
+    started = time.perf_counter()
+    for k in range(a.attempts):
+        integrator.step(1)
+        trace.append(phi_psi(context))
+        if (k + 1) % max(1, a.attempts // 10) == 0:
+            print("conditional: %d of %d attempts, %.1f ms each" % (
+                k + 1, a.attempts, (time.perf_counter() - started) / (k + 1) * 1000), flush=True)
+    labels = np.array([STATES.index(state_of(p, q)) for p, q in trace])
+    # An independence sampler samples pi restricted to where q proposes: a
+    # state the chain never visits (L: the model puts ~no mass there) is left
+    # out and the exact law renormalized over the others.
+    visited = [s for i, s in enumerate(STATES) if np.any(labels == i)]
+    exact_visited = {s: exact[s] / sum(exact[v] for v in visited) for s in visited}
+    batches = 50
+    states = {}
+    for i, s in enumerate(STATES):
+        x = (labels == i).astype(float)
+        means = x[: len(x) // batches * batches].reshape(batches, -1).mean(axis=1)
+        se = float(means.std(ddof=1) / math.sqrt(batches))
+        states[s] = {"chain": float(x.mean()), "batch_means_se": se, "exact_on_grid": exact[s],
+                     "exact_over_visited_states": exact_visited.get(s),
+                     "z": (float(x.mean()) - exact_visited[s]) / se if s in exact_visited and se > 0 else None}
+    result = {"command": " ".join(sys.argv), "openmm": mm.__version__, "grid_cells_per_torsion": a.grid,
+              "attempts": a.attempts, "state_changes": int((labels[1:] != labels[:-1]).sum()),
+              "ms_per_attempt": (time.perf_counter() - started) / a.attempts * 1000, "states": states}
+    write_atomically(a.out, result)
+    for s in STATES:
+        v = states[s]
+        print("%-7s chain %.4f +- %.4f   exact (grid) %.4f, over the visited states %s" % (
+            s, v["chain"], v["batch_means_se"], v["exact_on_grid"],
+            "-" if v["exact_over_visited_states"] is None else "%.4f" % v["exact_over_visited_states"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--system", default=os.path.join(ALA2, "system.xml"))
@@ -283,6 +449,8 @@ def main():
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--equilibrate-ps", type=float, default=100.0)
     ap.add_argument("--sample-steps", type=int, default=100, help="MD steps between phi/psi samples")
+    ap.add_argument("--integrator", choices=INTEGRATORS, default="langevin-middle",
+                    help="MD between moves: LangevinMiddle (as activediff simulate) or exact GHMC")
     sub = ap.add_subparsers(dest="step", required=True)
     r = sub.add_parser("reference", help="plain MD reference run")
     r.add_argument("--ns", type=float, default=20.0)
@@ -303,6 +471,12 @@ def main():
     z.add_argument("--blocks", type=int, default=40)
     z.add_argument("--draws", type=int, default=2000)
     z.add_argument("--out", required=True)
+    k = sub.add_parser("conditional", help="the move alone, the rest fixed, against a grid of OpenMM energies")
+    k.add_argument("--move", required=True, help="XML from activediff mcmove, made with --interval 1")
+    k.add_argument("--plugin-dir", required=True, help="activediff --plugin-dir")
+    k.add_argument("--attempts", type=int, default=20000)
+    k.add_argument("--grid", type=int, default=72, help="grid cells per torsion (72: 5 degrees)")
+    k.add_argument("--out", required=True, help="JSON to write")
     ap.add_argument("--cpu", type=int, help="pin to this CPU (default: the first allowed one); 'none' is -1")
     a = ap.parse_args()
     # One core for the whole process: with one CPU thread OpenMM's CPU platform
@@ -325,7 +499,10 @@ def main():
         mm.Platform.loadPluginsFromDirectory(a.plugin_dir)
         if mm.Platform.getPluginLoadFailures():
             sys.exit("mcmove_ala2.py: plugin load failures: " + "; ".join(mm.Platform.getPluginLoadFailures()))
-        compare(a)
+        if a.step == "conditional":
+            conditional(a)
+        else:
+            compare(a)
 
 
 if __name__ == "__main__":
