@@ -319,7 +319,8 @@ def analyze_run(run, ref, a):
                                 # resolution) is reported, not judged.
                                 and all(v["equal_within_ci"] for k, v in states.items() if k != "other"))}}
     write_atomically(a.out, result)
-    lines = ["| | MD + move | plain MD reference (%.1f ns) |" % result["reference_ns"], "|---|---|---|",
+    lines = ["| | MD + move | plain %s reference (%.1f ns) |" % (ref.get("integrator", "langevin-middle"), result["reference_ns"]),
+             "|---|---|---|",
              "| tau_int(alphaR), ps | %.2f | %.1f |" % (tau_moved, tau_ref),
              "| acceptance | %s | - |" % ("%d / %d (%.2f)" % (accepted, attempted, result["acceptance"])
                                          if attempted > 0 else "not readable (CustomIntegrator)")]
