@@ -118,7 +118,12 @@ TEST_F(ExportCli, PythonReproducesThe2dMlpNetwork) {
   ASSERT_FALSE(d.is_null());
   EXPECT_EQ(d["network"]["kind"], "mlp");
   EXPECT_EQ(d["forward_inputs"]["z"]["shape"][1], 4);  // x and eta of phi, psi
-  EXPECT_EQ(d["forward_output"]["channels"], nlohmann::json::array({"eta"}));
+  // The shipped config learns the x score too (network.all_channels); without
+  // it the network outputs the noisy channel alone.
+  EXPECT_EQ(d["forward_output"]["channels"], nlohmann::json::array({"x", "eta"}));
+  const auto auxOnly = exportAndCompare("2d-active", false, "-aux-only", " --set network.all_channels=false");
+  ASSERT_FALSE(auxOnly.is_null());
+  EXPECT_EQ(auxOnly["forward_output"]["channels"], nlohmann::json::array({"eta"}));
 }
 
 TEST_F(ExportCli, PythonReproducesThe25dResidualNetwork) {
