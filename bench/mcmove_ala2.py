@@ -42,6 +42,8 @@ ALA2 = os.path.join(ROOT, "examples", "ala2")
 # phi = C(ACE)-N-CA-C, psi = N-CA-C-N(NME) in examples/ala2/ala2.pdb (as featurize finds them).
 TORSION_ATOMS = (4, 6, 8, 14, 16)
 TIMESTEP_PS = 0.002
+TEMPERATURE_K = 300.0
+MOLAR_GAS_CONSTANT_KJ_PER_MOL_K = 0.00831446261815324
 
 
 def write_atomically(path, data, gz=False, backup=True):
@@ -66,7 +68,7 @@ def ghmc_integrator(temperature_K, friction_per_ps, timestep_ps):
     energy (the momentum flipped on rejection). It leaves exp(-U/kT) exactly
     invariant at any step size, so MD plus the move with it is an exact
     chain, and its own populations carry no discretization bias."""
-    kT = 0.00831446261815324 * temperature_K
+    kT = MOLAR_GAS_CONSTANT_KJ_PER_MOL_K * temperature_K
     i = mm.CustomIntegrator(timestep_ps)
     for name, value in (("kT", kT), ("b", math.exp(-friction_per_ps * timestep_ps)), ("ke", 0.0),
                         ("energy_before", 0.0), ("energy_after", 0.0), ("accept", 0.0),
@@ -100,11 +102,11 @@ def ghmc_integrator(temperature_K, friction_per_ps, timestep_ps):
 
 def make_integrator(name, seed):
     if name == "ghmc":
-        integrator = ghmc_integrator(300.0, 1.0, TIMESTEP_PS)
+        integrator = ghmc_integrator(TEMPERATURE_K, 1.0, TIMESTEP_PS)
     else:
         # LangevinMiddle, as activediff simulate (and the shipped MD): OpenMM 7.7's
         # LangevinIntegrator gave alphaR 0.29 against 0.40-0.47 here (BENCHMARKS.md).
-        integrator = mm.LangevinMiddleIntegrator(300.0, 1.0, TIMESTEP_PS)
+        integrator = mm.LangevinMiddleIntegrator(TEMPERATURE_K, 1.0, TIMESTEP_PS)
     integrator.setRandomNumberSeed(seed)
     return integrator
 
@@ -115,10 +117,15 @@ def ghmc_acceptance(integrator):
     return integrator.getGlobalVariableByName("ghmc_accepted") / max(1.0, integrator.getGlobalVariableByName("ghmc_trials"))
 
 
-def make_context(system_xml, pdb, move_xml, seed, integrator_name="langevin-middle"):
+def load_system(system_xml):
     system = mm.XmlSerializer.deserialize(open(system_xml).read())
     if system.usesPeriodicBoundaryConditions():
         sys.exit("mcmove_ala2.py: %s is periodic; the benchmark is for implicit solvent" % system_xml)
+    return system
+
+
+def make_context(system_xml, pdb, move_xml, seed, integrator_name="langevin-middle"):
+    system = load_system(system_xml)
     if move_xml:
         system.addForce(mm.XmlSerializer.deserialize(open(move_xml).read()))
     integrator = make_integrator(integrator_name, seed)
@@ -126,7 +133,7 @@ def make_context(system_xml, pdb, move_xml, seed, integrator_name="langevin-midd
     context = mm.Context(system, integrator, mm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
     context.setPositions(app.PDBFile(pdb).positions)
     mm.LocalEnergyMinimizer.minimize(context, 10.0, 200)
-    context.setVelocitiesToTemperature(300.0, seed)
+    context.setVelocitiesToTemperature(TEMPERATURE_K, seed)
     return context, integrator
 
 
@@ -214,7 +221,7 @@ def reference(a):
               done * TIMESTEP_PS / 1000 / wall * 86400), flush=True)
         data = {
             "command": " ".join(sys.argv), "openmm": mm.__version__, "platform": "CPU", "threads": 1,
-            "temperature_K": 300.0, "friction_per_ps": 1.0, "timestep_ps": TIMESTEP_PS, "seed": a.seed,
+            "temperature_K": TEMPERATURE_K, "friction_per_ps": 1.0, "timestep_ps": TIMESTEP_PS, "seed": a.seed,
             "integrator": a.integrator, "ghmc_acceptance": ghmc_acceptance(integrator),
             "equilibrate_ps": a.equilibrate_ps, "sample_interval_ps": a.sample_steps * TIMESTEP_PS,
             "simulated_ns": done * TIMESTEP_PS / 1000, "target_ns": a.ns, "complete": done >= steps,
@@ -343,9 +350,7 @@ def conditional(a):
     only calls updateContextState): its chain must sample exp(-U(phi, psi |
     rest)/kT) on the torus, which a grid of OpenMM energies gives
     independently of the plugin (fragments found and turned here, in numpy)."""
-    system = mm.XmlSerializer.deserialize(open(a.system).read())
-    if system.usesPeriodicBoundaryConditions():
-        sys.exit("mcmove_ala2.py: %s is periodic; the benchmark is for implicit solvent" % a.system)
+    system = load_system(a.system)
     platform = mm.Platform.getPlatformByName("Reference")
     grid_context = mm.Context(system, mm.VerletIntegrator(0.001), platform)
     grid_context.setPositions(app.PDBFile(a.pdb).positions)
@@ -388,7 +393,7 @@ def conditional(a):
         p = turned(start, fragments[0], t[1], t[2], phi_rad - math.radians(dihedral(start, *t[0:4])))
         return turned(p, fragments[1], t[2], t[3], psi_rad - math.radians(dihedral(p, *t[1:5])))
 
-    kT = 0.00831446261815324 * 300.0
+    kT = MOLAR_GAS_CONSTANT_KJ_PER_MOL_K * TEMPERATURE_K
     h = 2.0 * math.pi / a.grid
     cells = []
     for i in range(a.grid):

@@ -13,6 +13,10 @@
 set -euo pipefail
 activediff=$1 examples=$2 out=$3
 marker=.activediff-mcmove-test-models
+if [[ -z "$out" || "$out" == / ]]; then
+  echo "train_models.sh: the output directory must be a new or earlier-made directory, not '$out'" >&2
+  exit 2
+fi
 if [[ -e "$out" && ! -e "$out/$marker" ]]; then
   echo "train_models.sh: $out exists and was not made by this script; refusing to replace it" >&2
   exit 2
