@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
       {"deis-2", SamplerKind::Deis, 2},            {"deis-3", SamplerKind::Deis, 3},
       {"deis-3 stationary", SamplerKind::Deis, 3, SamplerOptions::DeisLinearPart::Stationary},
       {"deis-3 drift", SamplerKind::Deis, 3, SamplerOptions::DeisLinearPart::Drift},
+      {"gsscs", SamplerKind::GaussianSscs, 1},
   };
   const std::vector<TimeGrid> grids = {TimeGrid::Uniform, TimeGrid::DenseNearEpsilon,
                                        TimeGrid::LogUniform, TimeGrid::LogSigma,

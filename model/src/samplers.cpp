@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include <Eigen/Eigenvalues>
+
 #include "activediff/featurize/error.h"
 #include "channel_ops.h"
 #include "reverse_dynamics.h"
@@ -346,6 +348,88 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
   }
 }
 
+// GSSCS (samplers.h): SSCS split around DEIS's Gaussian reference. The
+// linear part dz = M_t z dt + G dW_bar, M_t = A + Q P_t (reverse time), over
+// [t_lo, t_hi]: z(t_lo) = Phi z(t_hi) + xi, d/dtau Phi(t_lo, tau) = -Phi M_tau,
+// Cov xi = int Phi Q Phi^T dtau; RK4 in u = sqrt(tau), once per grid.
+struct LinearHalfStep {
+  Eigen::Matrix2d transition, noiseFactor;
+};
+
+constexpr int kHalfStepSubsteps = 36;
+
+LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearPart& linear,
+                                  double tLo, double tHi) {
+  const LinearSde& sde = kernel.sde();
+  const Eigen::Matrix2d& q = sde.diffusion();
+  struct State {
+    Eigen::Matrix2d phi, sigma;
+  };
+  // d/du at tau = u^2 (dtau = 2 u du); M = A + Q P = 2 A~ - A (A~ is the flow's).
+  auto derivative = [&](const State& y, double u) -> State {
+    const Eigen::Matrix2d m = 2.0 * linear.drift(u * u) - sde.drift();
+    return {-2.0 * u * y.phi * m, 2.0 * u * y.phi * q * y.phi.transpose()};
+  };
+  auto axpy = [](const State& y, double h, const State& d) -> State {
+    return {y.phi + h * d.phi, y.sigma + h * d.sigma};
+  };
+  const double ua = std::sqrt(tLo), ub = std::sqrt(tHi), hs = (ub - ua) / kHalfStepSubsteps;
+  State y{Eigen::Matrix2d::Identity(), Eigen::Matrix2d::Zero()};
+  for (int k = 0; k < kHalfStepSubsteps; ++k) {
+    const double u = ua + k * hs;
+    const State k1 = derivative(y, u);
+    const State k2 = derivative(axpy(y, 0.5 * hs, k1), u + 0.5 * hs);
+    const State k3 = derivative(axpy(y, 0.5 * hs, k2), u + 0.5 * hs);
+    const State k4 = derivative(axpy(y, hs, k3), u + hs);
+    y.phi += (hs / 6.0) * (k1.phi + 2.0 * k2.phi + 2.0 * k3.phi + k4.phi);
+    y.sigma += (hs / 6.0) * (k1.sigma + 2.0 * k2.sigma + 2.0 * k3.sigma + k4.sigma);
+  }
+  LinearHalfStep out;
+  out.transition = y.phi;
+  // A symmetric square root: Sigma is near-singular where a channel has no
+  // noise and the step is short (active Tp = 0), which Cholesky refuses.
+  const Eigen::Matrix2d sym = 0.5 * (y.sigma + y.sigma.transpose());
+  if (kernel.channels() == 1) {
+    out.noiseFactor = Eigen::Matrix2d::Zero();
+    out.noiseFactor(0, 0) = std::sqrt(std::max(sym(0, 0), 0.0));
+    out.transition(0, 1) = out.transition(1, 0) = out.transition(1, 1) = 0.0;
+  } else {
+    Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(sym);
+    const Eigen::Vector2d root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+    out.noiseFactor = eig.eigenvectors() * root.asDiagonal() * eig.eigenvectors().transpose();
+  }
+  return out;
+}
+
+void gaussianSscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
+                  const SamplerOptions& options, CountedScore& score, ArrayXXd& z, Rng& rng,
+                  SampleResult& result) {
+  const LinearSde& sde = kernel.sde();
+  const int c = sde.channels();
+  const Eigen::Matrix2d& q = sde.diffusion();
+  const DeisLinearPart linear(kernel, options);
+  ArrayXXd s, pz, moved, noise(z.rows(), z.cols());
+  auto halfStep = [&](const LinearHalfStep& step) {
+    detail::applyBlock(step.transition, z, c, dims, moved);
+    detail::fillStandardNormal(noise, rng);
+    detail::applyBlock(step.noiseFactor, noise, c, dims, pz);
+    z = moved + pz;
+  };
+  for (std::size_t i = grid.size() - 1; i > 0; --i) {
+    const double h = grid[i] - grid[i - 1], mid = grid[i] - 0.5 * h;
+    halfStep(gaussianLinearStep(kernel, linear, mid, grid[i]));
+    score(z, mid, s);
+    // The residual r = s + P z: dz = -Q r dt, one Euler step backwards.
+    detail::applyBlock(linear.precision(mid), z, c, dims, pz);
+    for (int ch = 0; ch < c; ++ch)
+      if (q(ch, ch) > 0.0)
+        z.middleCols(ch * dims, dims) +=
+            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
+    halfStep(gaussianLinearStep(kernel, linear, grid[i - 1], mid));
+    ++result.steps;
+  }
+}
+
 }  // namespace
 
 std::string samplerName(SamplerKind kind) {
@@ -360,15 +444,17 @@ std::string samplerName(SamplerKind kind) {
       return "sscs";
     case SamplerKind::Deis:
       return "deis";
+    case SamplerKind::GaussianSscs:
+      return "gsscs";
   }
   return "?";
 }
 
 SamplerKind parseSamplerKind(const std::string& name) {
   for (SamplerKind k : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
-                        SamplerKind::Sscs, SamplerKind::Deis})
+                        SamplerKind::Sscs, SamplerKind::Deis, SamplerKind::GaussianSscs})
     if (samplerName(k) == name) return k;
-  throw Error("sampler '" + name + "': expected em, heun, rk45, sscs or deis");
+  throw Error("sampler '" + name + "': expected em, heun, rk45, sscs, gsscs or deis");
 }
 
 Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions options)
@@ -429,6 +515,9 @@ SampleResult Sampler::reverse(ScoreModel& model, ArrayXXd z, double tStart, doub
         break;
       case SamplerKind::Deis:
         deis(kernel_, dims, grid, options_, score, z, result);
+        break;
+      case SamplerKind::GaussianSscs:
+        gaussianSscs(kernel_, dims, grid, options_, score, z, rng, result);
         break;
       case SamplerKind::Rk45:
         break;

@@ -154,7 +154,7 @@ void addSample(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", c->output, "output dataset directory")->required();
   sub->add_option("-n,--count", c->count, "number of samples (sampler.count)");
-  sub->add_option("--sampler", c->sampler, "deis, em, heun, rk45 or sscs (sampler.kind)");
+  sub->add_option("--sampler", c->sampler, "deis, em, heun, rk45, sscs or gsscs (sampler.kind)");
   sub->add_option("--steps", c->steps, "sampler steps (sampler.steps)");
   sub->add_option("--order", c->order, "DEIS polynomial order 1-3 (sampler.order)");
   sub->add_option("--grid", c->grid,

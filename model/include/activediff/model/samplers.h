@@ -7,6 +7,8 @@
 //                  part, one Euler step of the score part, exact half-step
 //   Deis           exponential integrator of the probability-flow ODE (Zhang &
 //                  Chen 2022, "tAB-DEIS"), multistep, one score call per step
+//   GaussianSscs   ("gsscs") SSCS split around DEIS's Gaussian reference instead
+//                  of the stationary law; one score call per step
 // and optional Tweedie denoising at t_eps. Only channels with Q_cc > 0 are
 // read from the score (all channels for Tweedie).
 //
@@ -41,6 +43,15 @@
 //
 // Euler-Maruyama injects no noise on its last step (it ends on the mean).
 //
+// GSSCS. The reverse SDE dz = [A z - Q s] dt + G dW_bar with s = -P_t z + r
+// (P_t DEIS's reference precision) splits into the linear SDE
+// dz = M_t z dt + G dW_bar, M_t = A + Q P_t, solved exactly (transition and
+// noise covariance by RK4 in sqrt(t)), and the residual part dz = -Q r dt,
+// one Euler step with r at the step's midpoint: half linear step, residual
+// step, half linear step. Exact for Gaussian data of the reference variance
+// (r = 0). SSCS splits around the stationary law S_inf instead, whose residual
+// is large at small t.
+//
 // Reproducible: the same seed, options and score give the same samples.
 #include <Eigen/Core>
 #include <cstdint>
@@ -53,8 +64,8 @@
 
 namespace activediff::model {
 
-enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs, Deis };
-std::string samplerName(SamplerKind kind);  // "em", "heun", "rk45", "sscs", "deis"
+enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs, Deis, GaussianSscs };
+std::string samplerName(SamplerKind kind);  // "em", "heun", "rk45", "sscs", "deis", "gsscs"
 SamplerKind parseSamplerKind(const std::string& name);  // throws activediff::Error
 
 // Defaults: DEIS of order 3 on the grid dense near t_eps, the measured best
