@@ -121,7 +121,8 @@ for dir in "1 2" "2 1"; do
   done
 done
 
-QP_TITLE="$NAME${STEPS:+, $STEPS training steps}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
+SET_WORDS="${SETS[*]+"${SETS[*]}"}"
+QP_TITLE="$NAME${STEPS:+, $STEPS training steps}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
 $PY - "$OUT" "$SEEDS" "$BASELINES_ONLY" "$JSON" "$PLOT" "${LABELS[@]}" <<'EOF'
 import json, math, os, subprocess, sys, tempfile
 out, K, baselines_only, json_out, plot = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
@@ -193,7 +194,7 @@ if plot:
             f.write("%g %g %g\n" % (c, m, se))
     tmp_png = plot + ".tmp.png"
     script = "\n".join([
-        "set terminal pngcairo size 800,520", "set output '%s'" % tmp_png, "set logscale x",
+        "set terminal pngcairo size 1000,560", "set output '%s'" % tmp_png, "set logscale x",
         "set xrange [%g:%g]" % (pts[0][0] / 1.3, pts[-1][0] * 1.3), "set offsets 0, 0, graph 0.08, graph 0.08",
         "set xlabel 'network calls a sample'", "set ylabel 'quality ratio (JS / JS of the training frames)'",
         "set title '%s'" % os.environ.get("QP_TITLE", "").replace("'", ""), "set key bottom right",
