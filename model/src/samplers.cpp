@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Eigenvalues>
@@ -130,12 +131,43 @@ void rk45(const LinearSde& sde, int dims, double tStart, double tEnd,
   }
 }
 
-// The exact half-steps of the SSCS linear part for one step size.
-struct SplitHalfStep {
-  double step = -1.0;
-  Eigen::Matrix2d mean;
-  Eigen::Matrix2d cholesky;
+// The exact linear half step of a splitting sampler: z <- transition z + noiseFactor N(0, 1).
+struct LinearHalfStep {
+  Eigen::Matrix2d transition, noiseFactor;
 };
+
+// The symmetric splitting shared by SSCS and GSSCS (samplers.h): for each step
+// t_i -> t_{i-1} with midpoint m, the linear half step t_i -> m, one Euler step
+// of the residual part dz = -Q (s + P_m z) dt with the score at m, and the
+// linear half step m -> t_{i-1}. halfSteps(t_{i-1}, m, t_i) returns the upper
+// and the lower half step; precision(m) is the P the residual adds back.
+template <class HalfSteps, class Precision>
+void symmetricSplitting(const LinearSde& sde, int dims, const std::vector<double>& grid,
+                        HalfSteps halfSteps, Precision precision, CountedScore& score,
+                        ArrayXXd& z, Rng& rng, SampleResult& result) {
+  const int c = sde.channels();
+  const Eigen::Matrix2d& q = sde.diffusion();
+  ArrayXXd s, pz, noise(z.rows(), z.cols()), moved;
+  auto halfStep = [&](const LinearHalfStep& step) {
+    detail::applyBlock(step.transition, z, c, dims, moved);
+    detail::fillStandardNormal(noise, rng);
+    detail::applyBlock(step.noiseFactor, noise, c, dims, pz);
+    z = moved + pz;
+  };
+  for (std::size_t i = grid.size() - 1; i > 0; --i) {
+    const double h = grid[i] - grid[i - 1], mid = grid[i] - 0.5 * h;
+    const std::pair<LinearHalfStep, LinearHalfStep> steps = halfSteps(grid[i - 1], mid, grid[i]);
+    halfStep(steps.first);
+    score(z, mid, s);
+    detail::applyBlock(precision(mid), z, c, dims, pz);
+    for (int ch = 0; ch < c; ++ch)
+      if (q(ch, ch) > 0.0)
+        z.middleCols(ch * dims, dims) +=
+            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
+    halfStep(steps.second);
+    ++result.steps;
+  }
+}
 
 void sscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
           CountedScore& score, ArrayXXd& z, Rng& rng, SampleResult& result) {
@@ -145,31 +177,22 @@ void sscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
   const Eigen::Matrix2d stationaryPrecision =
       detail::inverseOnChannels(kernel.stationaryCovariance(), c);
   const Eigen::Matrix2d b = -sde.drift() - q * stationaryPrecision;
-  SplitHalfStep half;
-  ArrayXXd s, pz, noise(z.rows(), z.cols()), moved;
-  auto halfStep = [&]() {
-    detail::applyBlock(half.mean, z, c, dims, moved);
-    detail::fillStandardNormal(noise, rng);
-    detail::applyBlock(half.cholesky, noise, c, dims, pz);
-    z = moved + pz;
-  };
-  for (std::size_t i = grid.size() - 1; i > 0; --i) {
-    const double h = grid[i] - grid[i - 1];
-    // Recompute only when the step size changes (never on a uniform grid).
-    if (std::abs(h - half.step) > 1e-9 * h) {
+  // Both half steps depend on the step size alone: recompute only when it
+  // changes (never on a uniform grid).
+  double cachedStep = -1.0;
+  LinearHalfStep half;
+  auto halfSteps = [&](double tLo, double, double tHi) {
+    const double h = tHi - tLo;
+    if (std::abs(h - cachedStep) > 1e-9 * h) {
       const TransitionMoments m = vanLoan(b, q, 0.5 * h);
-      half = {h, m.transition, detail::choleskyLower(m.covariance, c)};
+      half = {m.transition, detail::choleskyLower(m.covariance, c)};
+      cachedStep = h;
     }
-    halfStep();
-    score(z, grid[i] - 0.5 * h, s);
-    detail::applyBlock(stationaryPrecision, z, c, dims, pz);
-    for (int ch = 0; ch < c; ++ch)
-      if (q(ch, ch) > 0.0)
-        z.middleCols(ch * dims, dims) +=
-            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
-    halfStep();
-    ++result.steps;
-  }
+    return std::make_pair(half, half);
+  };
+  symmetricSplitting(sde, dims, grid, halfSteps,
+                     [&](double) -> const Eigen::Matrix2d& { return stationaryPrecision; }, score, z,
+                     rng, result);
 }
 
 
@@ -351,11 +374,8 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
 // GSSCS (samplers.h): SSCS split around DEIS's Gaussian reference. The
 // linear part dz = M_t z dt + G dW_bar, M_t = A + Q P_t (reverse time), over
 // [t_lo, t_hi]: z(t_lo) = Phi z(t_hi) + xi, d/dtau Phi(t_lo, tau) = -Phi M_tau,
-// Cov xi = int Phi Q Phi^T dtau; RK4 in u = sqrt(tau), once per grid.
-struct LinearHalfStep {
-  Eigen::Matrix2d transition, noiseFactor;
-};
-
+// Cov xi = int Phi Q Phi^T dtau; RK4 in u = sqrt(tau), for every half step of
+// every call (P_t varies with t, so no step size repeats them).
 constexpr int kHalfStepSubsteps = 36;
 
 LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearPart& linear,
@@ -404,30 +424,13 @@ LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearP
 void gaussianSscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
                   const SamplerOptions& options, CountedScore& score, ArrayXXd& z, Rng& rng,
                   SampleResult& result) {
-  const LinearSde& sde = kernel.sde();
-  const int c = sde.channels();
-  const Eigen::Matrix2d& q = sde.diffusion();
   const DeisLinearPart linear(kernel, options);
-  ArrayXXd s, pz, moved, noise(z.rows(), z.cols());
-  auto halfStep = [&](const LinearHalfStep& step) {
-    detail::applyBlock(step.transition, z, c, dims, moved);
-    detail::fillStandardNormal(noise, rng);
-    detail::applyBlock(step.noiseFactor, noise, c, dims, pz);
-    z = moved + pz;
+  auto halfSteps = [&](double tLo, double mid, double tHi) {
+    return std::make_pair(gaussianLinearStep(kernel, linear, mid, tHi),
+                          gaussianLinearStep(kernel, linear, tLo, mid));
   };
-  for (std::size_t i = grid.size() - 1; i > 0; --i) {
-    const double h = grid[i] - grid[i - 1], mid = grid[i] - 0.5 * h;
-    halfStep(gaussianLinearStep(kernel, linear, mid, grid[i]));
-    score(z, mid, s);
-    // The residual r = s + P z: dz = -Q r dt, one Euler step backwards.
-    detail::applyBlock(linear.precision(mid), z, c, dims, pz);
-    for (int ch = 0; ch < c; ++ch)
-      if (q(ch, ch) > 0.0)
-        z.middleCols(ch * dims, dims) +=
-            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
-    halfStep(gaussianLinearStep(kernel, linear, grid[i - 1], mid));
-    ++result.steps;
-  }
+  symmetricSplitting(kernel.sde(), dims, grid, halfSteps,
+                     [&](double t) { return linear.precision(t); }, score, z, rng, result);
 }
 
 }  // namespace
