@@ -84,42 +84,43 @@ for w in "${SAMPLE_EXTRA[@]+"${SAMPLE_EXTRA[@]}"}"; do
 done
 
 [ "$SUMMARY_ONLY" = 0 ] || [ -d "$OUT/train-run1" ] || { echo "quality_protocol.sh: --summary-only: no earlier run in $OUT" >&2; exit 2; }
-[ "$SUMMARY_ONLY" = 1 ] || echo "== featurize ($FEATURES, each run alone) =="
-for r in 1 2; do
-  [ "$SUMMARY_ONLY" = 0 ] || break
-  "$AD" featurize -q -f "$EX/md/run$r.xtc" -s "$EX/ala2.pdb" --features "$FEATURES" -o "$OUT/md-run$r" >/dev/null
-done
-N_OF() { $PY -c "import numpy, sys; print(numpy.load(sys.argv[1] + '/features.npy', mmap_mode='r').shape[0])" "$1"; }
+# --summary-only skips featurize, train and sample: the reports are already in $OUT.
+if [ "$SUMMARY_ONLY" = 0 ]; then
+  echo "== featurize ($FEATURES, each run alone) =="
+  for r in 1 2; do
+    "$AD" featurize -q -f "$EX/md/run$r.xtc" -s "$EX/ala2.pdb" --features "$FEATURES" -o "$OUT/md-run$r" >/dev/null
+  done
+  N_OF() { $PY -c "import numpy, sys; print(numpy.load(sys.argv[1] + '/features.npy', mmap_mode='r').shape[0])" "$1"; }
 
-for dir in "1 2" "2 1"; do
-  [ "$SUMMARY_ONLY" = 0 ] || break
-  set -- $dir; TRAIN=$1; UNSEEN=$2
-  RUN="$OUT/train-run$TRAIN"
-  N=$(N_OF "$OUT/md-run$TRAIN")
-  if [ "$BASELINES_ONLY" = 1 ]; then
-    # The training frames stand in for the samples: ratio 1 by definition.
-    echo "== baselines: train run$TRAIN ($N frames), unseen run$UNSEEN =="
-    "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$OUT/md-run$TRAIN" --training "$OUT/md-run$TRAIN" \
-      --quality-seeds "$SEEDS" -o "$RUN-baselines" >/dev/null
-    continue
-  fi
-  echo "== train on run$TRAIN ($N frames, $(basename "$CONFIG")${STEPS:+, $STEPS steps}) =="
-  "$AD" train -q -d "$OUT/md-run$TRAIN" -o "$RUN" -c "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
-  for label in "${LABELS[@]}"; do
-    if [ "$label" = default ]; then
-      suffix=""; steps=("${SAMPLE_EXTRA[@]+"${SAMPLE_EXTRA[@]}"}")
-    else
-      suffix="-$label"; steps=("${SAMPLE_NO_STEPS[@]+"${SAMPLE_NO_STEPS[@]}"}" --steps "${label#c}")
+  for dir in "1 2" "2 1"; do
+    set -- $dir; TRAIN=$1; UNSEEN=$2
+    RUN="$OUT/train-run$TRAIN"
+    N=$(N_OF "$OUT/md-run$TRAIN")
+    if [ "$BASELINES_ONLY" = 1 ]; then
+      # The training frames stand in for the samples: ratio 1 by definition.
+      echo "== baselines: train run$TRAIN ($N frames), unseen run$UNSEEN =="
+      "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$OUT/md-run$TRAIN" --training "$OUT/md-run$TRAIN" \
+        --quality-seeds "$SEEDS" -o "$RUN-baselines" >/dev/null
+      continue
     fi
-    for k in $(seq 1 "$SEEDS"); do
-      echo "== run$TRAIN: sample ${label#c}${suffix:+ steps}, seed $k ($N samples), evaluate against run$UNSEEN =="
-      "$AD" sample -q -m "$RUN" -o "$RUN/gen$suffix-$k" -n "$N" --seed "$k" \
-        "${steps[@]+"${steps[@]}"}" >/dev/null
-      "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$RUN/gen$suffix-$k" --training "$OUT/md-run$TRAIN" \
-        --quality-seeds "$SEEDS" -o "$RUN/report$suffix-$k" >/dev/null
+    echo "== train on run$TRAIN ($N frames, $(basename "$CONFIG")${STEPS:+, $STEPS steps}) =="
+    "$AD" train -q -d "$OUT/md-run$TRAIN" -o "$RUN" -c "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
+    for label in "${LABELS[@]}"; do
+      if [ "$label" = default ]; then
+        suffix=""; steps=("${SAMPLE_EXTRA[@]+"${SAMPLE_EXTRA[@]}"}")
+      else
+        suffix="-$label"; steps=("${SAMPLE_NO_STEPS[@]+"${SAMPLE_NO_STEPS[@]}"}" --steps "${label#c}")
+      fi
+      for k in $(seq 1 "$SEEDS"); do
+        echo "== run$TRAIN: sample ${label#c}${suffix:+ steps}, seed $k ($N samples), evaluate against run$UNSEEN =="
+        "$AD" sample -q -m "$RUN" -o "$RUN/gen$suffix-$k" -n "$N" --seed "$k" \
+          "${steps[@]+"${steps[@]}"}" >/dev/null
+        "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$RUN/gen$suffix-$k" --training "$OUT/md-run$TRAIN" \
+          --quality-seeds "$SEEDS" -o "$RUN/report$suffix-$k" >/dev/null
+      done
     done
   done
-done
+fi
 
 SET_WORDS="${SETS[*]+"${SETS[*]}"}"
 QP_TITLE="$NAME${STEPS:+, $STEPS training steps}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
