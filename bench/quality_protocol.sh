@@ -23,6 +23,10 @@
 #                      then has one row per N and direction, and --plot draws it
 #   --plot FILE        with --calls: a PNG of the ratio against calls (gnuplot),
 #                      the replay and best-KDE baselines drawn as lines
+#   --peer             train and sample with the PyTorch peer (bench/torch_peer.py)
+#                      instead of activediff (needs --steps; --sample takes the
+#                      peer's sample options: --sampler em|heun|deis, --steps, --grid);
+#                      featurize and evaluate stay activediff's
 #   --summary-only     featurize, train and sample nothing: redo the table (and
 #                      --json, --plot) from the reports an earlier run left in --out
 #   --baselines-only   skip train/sample: featurize and the baselines alone
@@ -41,7 +45,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AD="${ACTIVEDIFF:-${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}/workflows/activediff}"
 PY=/usr/bin/python3
 EX="$ROOT/examples/ala2"
-CONFIG="$ROOT/examples/configs/2d-active.toml"; STEPS=""; SETS=(); SEEDS=10; SAMPLE=""; OUT=""; JSON=""; BASELINES_ONLY=0; CALLS=""; PLOT=""; SUMMARY_ONLY=0
+CONFIG="$ROOT/examples/configs/2d-active.toml"; STEPS=""; SETS=(); SEEDS=10; SAMPLE=""; OUT=""; JSON=""; BASELINES_ONLY=0; CALLS=""; PLOT=""; SUMMARY_ONLY=0; PEER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) CONFIG="$2"; shift 2 ;;
@@ -53,9 +57,10 @@ while [ $# -gt 0 ]; do
     --calls) CALLS="$2"; shift 2 ;;
     --plot) PLOT="$2"; shift 2 ;;
     --summary-only) SUMMARY_ONLY=1; shift ;;
+    --peer) PEER=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "quality_protocol.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +71,18 @@ for c in $CALLS; do
   case "$c" in *[!0-9]*|0) echo "quality_protocol.sh: --calls takes integers >= 1, got '$c'" >&2; exit 2 ;; esac
 done
 [ -z "$PLOT" ] || [ -n "$CALLS" ] || { echo "quality_protocol.sh: --plot needs --calls" >&2; exit 2; }
+[ "$PEER" = 0 ] || [ -n "$STEPS" ] || { echo "quality_protocol.sh: --peer needs --steps" >&2; exit 2; }
+# The trainer and sampler: activediff's, or the peer's (same options where the
+# protocol passes any: --set, --steps, --seed, and the sampler's --steps).
+if [ "$PEER" = 1 ]; then
+  # The peer's model goes to RUN/model: it refuses samples inside its model's directory.
+  TRAIN_CMD() { mkdir -p "$2" && $PY "$ROOT/bench/torch_peer.py" train -q --data "$1" --out "$2/model" \
+                  --config "$3" "${@:4}"; }
+  SAMPLE_CMD() { $PY "$ROOT/bench/torch_peer.py" sample --model "$1/model" --out "$2" --n "$3" --seed "$4" "${@:5}"; }
+else
+  TRAIN_CMD() { "$AD" train -q -d "$1" -o "$2" -c "$3" "${@:4}"; }
+  SAMPLE_CMD() { "$AD" sample -q -m "$1" -o "$2" -n "$3" --seed "$4" "${@:5}"; }
+fi
 # One label per sampling setting: "default" (the config's sampler, no --steps) and c<N>.
 LABELS=(default); for c in $CALLS; do LABELS+=("c$c"); done
 NAME="$(basename "$CONFIG" .toml)"
@@ -104,7 +121,7 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
       continue
     fi
     echo "== train on run$TRAIN ($N frames, $(basename "$CONFIG")${STEPS:+, $STEPS steps}) =="
-    "$AD" train -q -d "$OUT/md-run$TRAIN" -o "$RUN" -c "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
+    TRAIN_CMD "$OUT/md-run$TRAIN" "$RUN" "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
     for label in "${LABELS[@]}"; do
       if [ "$label" = default ]; then
         suffix=""; steps=("${SAMPLE_EXTRA[@]+"${SAMPLE_EXTRA[@]}"}")
@@ -113,8 +130,7 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
       fi
       for k in $(seq 1 "$SEEDS"); do
         echo "== run$TRAIN: sample ${label#c}${suffix:+ steps}, seed $k ($N samples), evaluate against run$UNSEEN =="
-        "$AD" sample -q -m "$RUN" -o "$RUN/gen$suffix-$k" -n "$N" --seed "$k" \
-          "${steps[@]+"${steps[@]}"}" >/dev/null
+        SAMPLE_CMD "$RUN" "$RUN/gen$suffix-$k" "$N" "$k" "${steps[@]+"${steps[@]}"}" >/dev/null
         "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$RUN/gen$suffix-$k" --training "$OUT/md-run$TRAIN" \
           --quality-seeds "$SEEDS" -o "$RUN/report$suffix-$k" >/dev/null
       done
@@ -123,7 +139,8 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
 fi
 
 SET_WORDS="${SETS[*]+"${SETS[*]}"}"
-QP_TITLE="$NAME${STEPS:+, $STEPS training steps}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
+WHO=""; [ "$PEER" = 0 ] || WHO="PyTorch peer, "
+QP_TITLE="$WHO$NAME${STEPS:+, $STEPS training steps}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
 $PY - "$OUT" "$SEEDS" "$BASELINES_ONLY" "$JSON" "$PLOT" "${LABELS[@]}" <<'EOF'
 import json, math, os, subprocess, sys, tempfile
 out, K, baselines_only, json_out, plot = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
@@ -149,7 +166,8 @@ for train, unseen in ((1, 2), (2, 1)):
         row = {"train": "run%d" % train, "unseen": "run%d" % unseen, "n": q[0]["n"], "seeds": K,
                "kde_bandwidth_deg": q[0]["kde"]["bandwidth_deg"]}
         if label is not None:
-            sample = json.load(open("%s/gen%s-1.json" % (run, suffix(label))))["summary"]
+            sample = json.load(open("%s/gen%s-1.json" % (run, suffix(label))))
+            sample = sample.get("summary", sample)  # activediff's sample JSON, or the peer's flat one
             row.update(sampling=label, sampler=sample["sampler"], steps=sample["steps"],
                        network_calls_per_sample=sample["network_calls_per_sample"])
             calls_by_label[label] = sample["network_calls_per_sample"]

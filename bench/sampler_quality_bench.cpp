@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
     SamplerKind kind;
     int order;
     SamplerOptions::DeisLinearPart part = SamplerOptions::DeisLinearPart::Gaussian;
+    double stochasticity = 1.0;  // gsscs
   };
   const std::vector<Config> samplers = {
       {"em", SamplerKind::EulerMaruyama, 1},       {"heun", SamplerKind::Heun, 1},
@@ -154,6 +155,10 @@ int main(int argc, char** argv) {
       {"deis-3 stationary", SamplerKind::Deis, 3, SamplerOptions::DeisLinearPart::Stationary},
       {"deis-3 drift", SamplerKind::Deis, 3, SamplerOptions::DeisLinearPart::Drift},
       {"gsscs", SamplerKind::GaussianSscs, 1},
+      {"gsscs lambda 0.7", SamplerKind::GaussianSscs, 1, SamplerOptions::DeisLinearPart::Gaussian, 0.7},
+      {"gsscs lambda 0.5", SamplerKind::GaussianSscs, 1, SamplerOptions::DeisLinearPart::Gaussian, 0.5},
+      {"gsscs lambda 0.3", SamplerKind::GaussianSscs, 1, SamplerOptions::DeisLinearPart::Gaussian, 0.3},
+      {"gsscs lambda 0", SamplerKind::GaussianSscs, 1, SamplerOptions::DeisLinearPart::Gaussian, 0.0},
   };
   const std::vector<TimeGrid> grids = {TimeGrid::Uniform, TimeGrid::DenseNearEpsilon,
                                        TimeGrid::LogUniform, TimeGrid::LogSigma,
@@ -179,6 +184,7 @@ int main(int argc, char** argv) {
         o.kind = c.kind;
         o.order = c.order;
         o.deisLinearPart = c.part;
+        o.stochasticity = c.stochasticity;
         o.grid = g;
         o.tEps = tEps;
         o.steps = c.kind == SamplerKind::Heun ? calls / 2 : calls;

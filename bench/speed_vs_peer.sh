@@ -4,6 +4,10 @@
 #   bench/speed_vs_peer.sh sample AD_RUN PEER_RUN [N] [ROUNDS] [OUT_DIR]
 #       DEIS-20 at batch 512, N samples (default 50,000); samples/s is each
 #       tool's own figure (sampling only, not the program start).
+#       Other settings (speed at equal quality, not equal calls): the
+#       environment's AD_SAMPLER and PEER_SAMPLER replace each tool's sampler
+#       options (default "--sampler deis --steps 20" for both), e.g.
+#         AD_SAMPLER='--sampler gsscs --steps 20 --grid log' PEER_SAMPLER='--sampler em --steps 1000'
 #   bench/speed_vs_peer.sh train DATASET CONFIG [STEPS] [ROUNDS] [OUT_DIR]
 #       STEPS training steps (default 2,000) of CONFIG on DATASET, one
 #       validation at the end; it/s is each tool's own figure.
@@ -22,12 +26,14 @@ case "$mode" in
 esac
 rounds=${5:-3} out=${6:-$(mktemp -d /tmp/speed-vs-peer.XXXXXX)}
 mkdir -p "$out"
+read -r -a ad_sampler <<<"${AD_SAMPLER:---sampler deis --steps 20}"
+read -r -a peer_sampler <<<"${PEER_SAMPLER:---sampler deis --steps 20}"
 cpu=$(taskset -pc $$ | sed 's/.*: //; s/[,-].*//')
 for r in $(seq 1 "$rounds"); do
   if [ "$mode" = sample ]; then
-    taskset -c "$cpu" "$AD" sample -q -m "$a" -n "$work" --sampler deis --steps 20 --batch-size 512 --threads 1 \
+    taskset -c "$cpu" "$AD" sample -q -m "$a" -n "$work" "${ad_sampler[@]}" --batch-size 512 --threads 1 \
       --seed "$r" -o "$out/ad-$r" --overwrite >/dev/null
-    taskset -c "$cpu" "${PEER[@]}" sample --model "$b" --n "$work" --sampler deis --steps 20 --batch 512 \
+    taskset -c "$cpu" "${PEER[@]}" sample --model "$b" --n "$work" "${peer_sampler[@]}" --batch 512 \
       --threads 1 --seed "$r" --out "$out/peer-$r" >/dev/null 2>&1
     ad_json="$out/ad-$r.json" peer_json="$out/peer-$r.json" key=samples_per_s
   else

@@ -124,6 +124,7 @@ DEFAULTS = {
                  "validation_samples": 4096, "checkpoint_every": 1000, "log_every": 100},
     "sampler": {"kind": "deis", "steps": 20, "grid": "dense-near-eps", "order": 3,
                 "relative_tolerance": 1e-5, "absolute_tolerance": 1e-5, "tweedie": False,
+                "stochasticity": 1.0,
                 "count": 10000, "batch_size": 2048, "seed": 1, "use_ema": True},
     "runtime": {"device": "cpu", "threads": 1},
 }
@@ -253,8 +254,12 @@ def validate_config(c, source):
     for key in ("validation_every", "validation_samples", "log_every", "checkpoint_every"):
         if t[key] < 1:
             bad("training." + key, t[key], ">= 1")
-    if s["kind"] not in ("em", "heun", "rk45", "sscs", "deis"):
-        bad("sampler.kind", s["kind"], "em, heun, rk45, sscs or deis")
+    # activediff's sampler keys are accepted so its configs load here; the
+    # peer samples with its own options (sample --sampler em|heun|deis).
+    if s["kind"] not in ("em", "heun", "rk45", "sscs", "deis", "gsscs"):
+        bad("sampler.kind", s["kind"], "em, heun, rk45, sscs, deis or gsscs")
+    if not 0.0 <= s["stochasticity"] <= 1.0:
+        bad("sampler.stochasticity", s["stochasticity"], "in [0, 1]")
     if not 1 <= s["order"] <= 3:
         bad("sampler.order", s["order"], "1, 2 or 3")
 

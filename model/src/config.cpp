@@ -176,6 +176,7 @@ const std::map<std::string, Section>& schema() {
     a["relative_tolerance"] = doubleKey(ADK_FIELD(sampler.relativeTolerance));
     a["absolute_tolerance"] = doubleKey(ADK_FIELD(sampler.absoluteTolerance));
     a["tweedie"] = boolKey(ADK_FIELD(sampler.tweedie));
+    a["stochasticity"] = doubleKey(ADK_FIELD(sampler.stochasticity));
     a["count"] = intKey(ADK_FIELD(sampler.count));
     a["batch_size"] = intKey(ADK_FIELD(sampler.batchSize));
     a["seed"] = intKey(ADK_FIELD(sampler.seed));
@@ -360,6 +361,8 @@ void validateConfig(const ModelConfig& c) {
   requireThat(s.absoluteTolerance > 0.0, "sampler.absolute_tolerance", "> 0",
               s.absoluteTolerance);
   requireThat(s.count >= 1, "sampler.count", ">= 1", double(s.count));
+  requireThat(s.stochasticity >= 0.0 && s.stochasticity <= 1.0, "sampler.stochasticity", "in [0, 1]",
+              s.stochasticity);
   requireThat(s.batchSize >= 1, "sampler.batch_size", ">= 1", s.batchSize);
   if (s.tweedie && !c.network.allChannels && !sde.hasNoise(0))
     throw Error("config: sampler.tweedie = true needs the x score, which " + sde.describe() +

@@ -140,11 +140,12 @@ struct LinearHalfStep {
 // t_i -> t_{i-1} with midpoint m, the linear half step t_i -> m, one Euler step
 // of the residual part dz = -Q (s + P_m z) dt with the score at m, and the
 // linear half step m -> t_{i-1}. halfSteps(t_{i-1}, m, t_i) returns the upper
-// and the lower half step; precision(m) is the P the residual adds back.
+// and the lower half step; precision(m) is the P the residual adds back;
+// residualScale is (1 + lambda^2) / 2 (1 for the reverse SDE).
 template <class HalfSteps, class Precision>
 void symmetricSplitting(const LinearSde& sde, int dims, const std::vector<double>& grid,
-                        HalfSteps halfSteps, Precision precision, CountedScore& score,
-                        ArrayXXd& z, Rng& rng, SampleResult& result) {
+                        HalfSteps halfSteps, Precision precision, double residualScale,
+                        CountedScore& score, ArrayXXd& z, Rng& rng, SampleResult& result) {
   const int c = sde.channels();
   const Eigen::Matrix2d& q = sde.diffusion();
   ArrayXXd s, pz, noise(z.rows(), z.cols()), moved;
@@ -163,7 +164,7 @@ void symmetricSplitting(const LinearSde& sde, int dims, const std::vector<double
     for (int ch = 0; ch < c; ++ch)
       if (q(ch, ch) > 0.0)
         z.middleCols(ch * dims, dims) +=
-            (h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
+            (residualScale * h * q(ch, ch)) * (s.middleCols(ch * dims, dims) + pz.middleCols(ch * dims, dims));
     halfStep(steps.second);
     ++result.steps;
   }
@@ -191,8 +192,8 @@ void sscs(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
     return std::make_pair(half, half);
   };
   symmetricSplitting(sde, dims, grid, halfSteps,
-                     [&](double) -> const Eigen::Matrix2d& { return stationaryPrecision; }, score, z,
-                     rng, result);
+                     [&](double) -> const Eigen::Matrix2d& { return stationaryPrecision; }, 1.0, score,
+                     z, rng, result);
 }
 
 
@@ -372,23 +373,27 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
 }
 
 // GSSCS (samplers.h): SSCS split around DEIS's Gaussian reference. The
-// linear part dz = M_t z dt + G dW_bar, M_t = A + Q P_t (reverse time), over
+// linear part dz = M_t z dt + lambda G dW_bar, M_t = A + (1 + lambda^2) / 2 Q P_t
+// (reverse time; lambda = options.stochasticity), over
 // [t_lo, t_hi]: z(t_lo) = Phi z(t_hi) + xi, d/dtau Phi(t_lo, tau) = -Phi M_tau,
 // Cov xi = int Phi Q Phi^T dtau; RK4 in u = sqrt(tau), for every half step of
 // every call (P_t varies with t, so no step size repeats them).
 constexpr int kHalfStepSubsteps = 36;
 
 LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearPart& linear,
-                                  double tLo, double tHi) {
+                                  double lambda, double tLo, double tHi) {
   const LinearSde& sde = kernel.sde();
   const Eigen::Matrix2d& q = sde.diffusion();
   struct State {
     Eigen::Matrix2d phi, sigma;
   };
-  // d/du at tau = u^2 (dtau = 2 u du); M = A + Q P = 2 A~ - A (A~ is the flow's).
+  // d/du at tau = u^2 (dtau = 2 u du); with A~ = A + Q P / 2 the flow's,
+  // M = (1 + lambda^2) A~ - lambda^2 A (2 A~ - A for the reverse SDE).
+  const double l2 = lambda * lambda;
+  const Eigen::Matrix2d noise = l2 * q;
   auto derivative = [&](const State& y, double u) -> State {
-    const Eigen::Matrix2d m = 2.0 * linear.drift(u * u) - sde.drift();
-    return {-2.0 * u * y.phi * m, 2.0 * u * y.phi * q * y.phi.transpose()};
+    const Eigen::Matrix2d m = (1.0 + l2) * linear.drift(u * u) - l2 * sde.drift();
+    return {-2.0 * u * y.phi * m, 2.0 * u * y.phi * noise * y.phi.transpose()};
   };
   auto axpy = [](const State& y, double h, const State& d) -> State {
     return {y.phi + h * d.phi, y.sigma + h * d.sigma};
@@ -425,12 +430,14 @@ void gaussianSscs(const VanLoanKernel& kernel, int dims, const std::vector<doubl
                   const SamplerOptions& options, CountedScore& score, ArrayXXd& z, Rng& rng,
                   SampleResult& result) {
   const DeisLinearPart linear(kernel, options);
+  const double lambda = options.stochasticity;
   auto halfSteps = [&](double tLo, double mid, double tHi) {
-    return std::make_pair(gaussianLinearStep(kernel, linear, mid, tHi),
-                          gaussianLinearStep(kernel, linear, tLo, mid));
+    return std::make_pair(gaussianLinearStep(kernel, linear, lambda, mid, tHi),
+                          gaussianLinearStep(kernel, linear, lambda, tLo, mid));
   };
   symmetricSplitting(kernel.sde(), dims, grid, halfSteps,
-                     [&](double t) { return linear.precision(t); }, score, z, rng, result);
+                     [&](double t) { return linear.precision(t); }, 0.5 * (1.0 + lambda * lambda),
+                     score, z, rng, result);
 }
 
 }  // namespace
@@ -477,6 +484,8 @@ Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions optio
     m << "sampler: the DEIS reference variance must be > 0";
   else if (!(options_.relativeTolerance > 0.0 && options_.absoluteTolerance > 0.0))
     m << "sampler: RK45 tolerances must be > 0";
+  else if (!(options_.stochasticity >= 0.0 && options_.stochasticity <= 1.0))
+    m << "sampler: stochasticity = " << options_.stochasticity << " must lie in [0, 1] (GSSCS)";
   if (!m.str().empty()) throw Error(m.str());
 }
 

@@ -130,6 +130,7 @@ TEST(ShippedConfigSamplers, DefaultSamplerReproducesTheDiamondAtFewCalls) {
     o.grid = shipped.grid;
     o.order = shipped.order;
     o.steps = shipped.steps;
+    o.stochasticity = shipped.stochasticity;
     const SampleResult r = Sampler(kernel, prior, o).sample(score, n, 2, 11);
     EXPECT_LE(r.scoreCalls, 20) << shipped.config;
     // Exact p_eps within a mode, around the data's mode means: the kernel

@@ -150,8 +150,10 @@ TEST(Samplers, MissingScoreChannelsAreErrors) {
 TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
   // Data N(0, 1) (the reference variance): the residual r = s + P_t z is 0,
   // so GSSCS is the exact linear SDE whatever the step count, and its samples
-  // at t_eps follow p_eps = N(0, C_eps) (C from the kernel, independently).
-  // (SSCS, which splits around S_inf, is printed beside it: not exact there.)
+  // at t_eps follow p_eps = N(0, C_eps) (C from the kernel, independently),
+  // for every stochasticity lambda (the family shares the marginals; lambda = 0
+  // draws no noise after the prior). (SSCS, which splits around S_inf, is
+  // printed beside it: not exact there.)
   const int n = 100000;  // a variance's relative standard error 0.45 %
   for (const auto& [name, sde] : acceptanceProcesses()) {
     const VanLoanKernel kernel(sde);
@@ -170,9 +172,13 @@ TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
                                 });
     const Eigen::Matrix2d ref = kernel.marginalCovariance(kDefaultTimeEpsilon, 1.0);
     double sscsError = 0.0;
-    for (SamplerKind kind : {SamplerKind::GaussianSscs, SamplerKind::Sscs}) {
+    const std::vector<std::pair<SamplerKind, double>> samplers = {
+        {SamplerKind::GaussianSscs, 1.0}, {SamplerKind::GaussianSscs, 0.5},
+        {SamplerKind::GaussianSscs, 0.0}, {SamplerKind::Sscs, 1.0}};
+    for (const auto& [kind, lambda] : samplers) {
       SamplerOptions options;
       options.kind = kind;
+      options.stochasticity = lambda;
       options.steps = 10;
       options.grid = TimeGrid::LogUniform;
       const ArrayXXd z = Sampler(kernel, prior, options).sample(gaussian, n, 1, 5).z;
@@ -183,10 +189,11 @@ TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
         sscsError = xError;
         continue;
       }
-      EXPECT_LT(xError, 0.02) << name;
+      EXPECT_LT(xError, 0.02) << name << " lambda " << lambda;
       if (sde.channels() == 2) {
-        EXPECT_LT(std::abs(cov(1, 1) / ref(1, 1) - 1.0), 0.02) << name;
-        EXPECT_LT(std::abs(cov(0, 1) - ref(0, 1)), 0.02 * std::sqrt(ref(0, 0) * ref(1, 1))) << name;
+        EXPECT_LT(std::abs(cov(1, 1) / ref(1, 1) - 1.0), 0.02) << name << " lambda " << lambda;
+        EXPECT_LT(std::abs(cov(0, 1) - ref(0, 1)), 0.02 * std::sqrt(ref(0, 0) * ref(1, 1)))
+            << name << " lambda " << lambda;
       }
     }
     std::printf("%-8s 10 steps, x variance error: gsscs exact to noise, sscs %.3f\n", name.c_str(),

@@ -104,6 +104,7 @@ TEST(ModelConfig, ShippedConfigsHaveTheTestedProcessAndSampler) {
     EXPECT_EQ(c.sampler.steps, s.steps) << file;
     EXPECT_EQ(c.sampler.grid, timeGridName(s.grid)) << file;
     EXPECT_EQ(c.sampler.order, s.order) << file;
+    EXPECT_DOUBLE_EQ(c.sampler.stochasticity, s.stochasticity) << file;
     EXPECT_FALSE(c.sampler.tweedie) << file;
   }
   // No file: the same default sampler.

@@ -66,7 +66,9 @@ TEST_F(TinyModel, NonsenseTrainValuesAreErrorsNamingTheKey) {
 
 TEST_F(TinyModel, NonsenseSampleValuesAreErrorsNamingTheKey) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"-n -5", "sampler.count"}, {"-n 20 --threads -1", "runtime.threads"}, {"-n 20 --seed -2", "--seed"}};
+      {"-n -5", "sampler.count"}, {"-n 20 --threads -1", "runtime.threads"}, {"-n 20 --seed -2", "--seed"},
+      {"-n 20 --sampler gsscs --stochasticity 1.5", "sampler.stochasticity"},
+      {"-n 20 --sampler gsscs --stochasticity nan", "sampler.stochasticity"}};
   int k = 0;
   for (const auto& [args, key] : cases) {
     const std::string out = path("badsample" + std::to_string(k++));

@@ -33,6 +33,7 @@ struct SampleCommand {
   std::optional<std::string> sampler, device, grid;
   std::optional<std::int64_t> count, seed;
   std::optional<int> steps, threads, batchSize, order;
+  std::optional<double> stochasticity;
   bool tweedie = false, rawWeights = false, logDensity = false;
   int densitySteps = 100;
   bool randomSeed = false;  // --seed -1: drawn by resolveSeed()
@@ -46,6 +47,7 @@ struct SampleCommand {
     if (grid) o.push_back("sampler.grid=\"" + *grid + "\"");
     if (steps) o.push_back(fmt::format("sampler.steps={}", *steps));
     if (order) o.push_back(fmt::format("sampler.order={}", *order));
+    if (stochasticity) o.push_back(fmt::format("sampler.stochasticity={}", *stochasticity));
     if (count) o.push_back(fmt::format("sampler.count={}", *count));
     if (seed) o.push_back(fmt::format("sampler.seed={}", *seed));
     if (batchSize) o.push_back(fmt::format("sampler.batch_size={}", *batchSize));
@@ -126,6 +128,7 @@ void runSample(const SampleCommand& c) {
       {"sampler", c.logDensity ? std::string("probability-flow rk4 (log-density)") : s.kind},
       {"steps", c.logDensity ? c.densitySteps : s.steps},
       {"tweedie", s.tweedie && !c.logDensity},
+      {"stochasticity", !c.logDensity && s.kind == "gsscs" ? nlohmann::json(s.stochasticity) : nlohmann::json()},
       {"score_calls", out.scoreCalls},
       {"network_calls_per_sample", callsPerSample},
       {"seconds", out.seconds},
@@ -157,6 +160,9 @@ void addSample(CLI::App& app) {
   sub->add_option("--sampler", c->sampler, "deis, em, heun, rk45, sscs or gsscs (sampler.kind)");
   sub->add_option("--steps", c->steps, "sampler steps (sampler.steps)");
   sub->add_option("--order", c->order, "DEIS polynomial order 1-3 (sampler.order)");
+  sub->add_option("--stochasticity", c->stochasticity,
+                  "gsscs: noise level in [0, 1], 1 the reverse SDE, 0 the probability flow "
+                  "(sampler.stochasticity)");
   sub->add_option("--grid", c->grid,
                   "time grid: dense-near-eps, uniform, log, log-sigma or edm (sampler.grid)");
   sub->add_option("--seed", c->seed, "random seed (sampler.seed); -1: a random seed, recorded in the outputs");

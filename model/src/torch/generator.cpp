@@ -199,6 +199,7 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
   o.relativeTolerance = sc.relativeTolerance;
   o.absoluteTolerance = sc.absoluteTolerance;
   o.tweedie = sc.tweedie;
+  o.stochasticity = sc.stochasticity;
   const Sampler sampler(impl_->kernel, impl_->prior(), o);
   const auto start = std::chrono::steady_clock::now();
   GeneratedSamples out;

@@ -74,15 +74,18 @@ struct TrainingConfig {
 };
 
 struct SamplerConfig {
-  // Defaults: DEIS-3, 20 steps (20 network calls a sample) on the grid dense
-  // near t_eps, measured best at <= 20 calls for every process (issue 11).
-  std::string kind = "deis";  // em | heun | rk45 | sscs | deis (model/samplers.h)
+  // Defaults without a config file: DEIS-3, 20 steps (20 network calls a
+  // sample) on the grid dense near t_eps, deterministic and exact on the
+  // diamond for every process. The shipped configs choose GSSCS-20, better on
+  // MD data (BENCHMARKS.md, "stochastic samplers on the learned score").
+  std::string kind = "deis";  // em | heun | rk45 | sscs | deis | gsscs (model/samplers.h)
   int steps = 20;
   std::string grid = "dense-near-eps";  // uniform | dense-near-eps | log | log-sigma | edm
   int order = 3;                        // deis: polynomial order 1-3
   double relativeTolerance = 1e-5;
   double absoluteTolerance = 1e-5;
   bool tweedie = false;  // needs a network trained with network.all_channels
+  double stochasticity = 1.0;  // gsscs: 1 the reverse SDE, 0 the probability flow (samplers.h)
   std::int64_t count = 10000;
   int batchSize = 2048;  // network batch: 2048 keeps activations in cache (4096 was 3.5x slower per sample)
   std::uint64_t seed = 1;
