@@ -225,6 +225,7 @@ GeneratedSamples Generator::sampleWithLogDensity(std::int64_t n, std::uint64_t s
   LogDensityOptions o;
   o.steps = steps;
   o.tEps = timeEpsilon();
+  o.grid = impl_->options.densityGrid;
   const ProbabilityFlowDensity flow(impl_->kernel, impl_->prior(), o);
   const auto start = std::chrono::steady_clock::now();
   GeneratedSamples out;
@@ -254,6 +255,7 @@ Eigen::ArrayXd Generator::logDensityOfStates(const Eigen::ArrayXXd& z, int steps
   LogDensityOptions o;
   o.steps = steps;
   o.tEps = timeEpsilon();
+  o.grid = impl_->options.densityGrid;
   const ProbabilityFlowDensity flow(impl_->kernel, impl_->prior(), o);
   Eigen::ArrayXd out(z.rows());
   const Eigen::Index batch = impl_->options.batchSize;

@@ -19,6 +19,7 @@
 #include "activediff/model/feature_spec.h"
 #include "activediff/model/linear_sde.h"
 #include "activediff/model/score_model.h"
+#include "activediff/model/time_grid.h"
 
 namespace activediff::model {
 
@@ -31,6 +32,9 @@ struct GeneratorOptions {
   // instead of LibTorch: no per-call framework cost, for batches of a few
   // states (the Monte Carlo move). CPU only.
   bool eigenNetwork = false;
+  // The time grid of the probability-flow log-density (sampleWithLogDensity,
+  // logDensityOfStates): its RK4 steps are placed on it.
+  TimeGrid densityGrid = TimeGrid::DenseNearEpsilon;
 };
 
 struct GeneratedSamples {
