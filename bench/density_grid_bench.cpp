@@ -8,10 +8,12 @@
 //   density_grid_bench MODEL_DIR [STATES] [STEPS...]
 //
 // Not a test; figures and command in BENCHMARKS.md.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

@@ -141,7 +141,7 @@ struct LinearHalfStep {
 // of the residual part dz = -Q (s + P_m z) dt with the score at m, and the
 // linear half step m -> t_{i-1}. halfSteps(t_{i-1}, m, t_i) returns the upper
 // and the lower half step; precision(m) is the P the residual adds back;
-// residualScale is (1 + lambda^2) / 2 (1 for the reverse SDE).
+// residualScale is reverseScoreWeight(lambda) (1 for the reverse SDE).
 template <class HalfSteps, class Precision>
 void symmetricSplitting(const LinearSde& sde, int dims, const std::vector<double>& grid,
                         HalfSteps halfSteps, Precision precision, double residualScale,
@@ -380,6 +380,10 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
 // every call (P_t varies with t, so no step size repeats them).
 constexpr int kHalfStepSubsteps = 36;
 
+// The weight (1 + lambda^2) / 2 of Q s in the family's drift: the linear part
+// carries its Gaussian share (Q P_t), the residual kick the rest (s + P_t z).
+double reverseScoreWeight(double lambda) { return 0.5 * (1.0 + lambda * lambda); }
+
 LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearPart& linear,
                                   double lambda, double tLo, double tHi) {
   const LinearSde& sde = kernel.sde();
@@ -387,12 +391,13 @@ LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearP
   struct State {
     Eigen::Matrix2d phi, sigma;
   };
-  // d/du at tau = u^2 (dtau = 2 u du); with A~ = A + Q P / 2 the flow's,
-  // M = (1 + lambda^2) A~ - lambda^2 A (2 A~ - A for the reverse SDE).
-  const double l2 = lambda * lambda;
-  const Eigen::Matrix2d noise = l2 * q;
+  // d/du at tau = u^2 (dtau = 2 u du); with A~ = A + Q P / 2 the flow's and
+  // w = reverseScoreWeight(lambda), M = A + w Q P = 2 w A~ - (2 w - 1) A
+  // (2 A~ - A for the reverse SDE).
+  const double twoW = 2.0 * reverseScoreWeight(lambda);
+  const Eigen::Matrix2d noise = (lambda * lambda) * q;
   auto derivative = [&](const State& y, double u) -> State {
-    const Eigen::Matrix2d m = (1.0 + l2) * linear.drift(u * u) - l2 * sde.drift();
+    const Eigen::Matrix2d m = twoW * linear.drift(u * u) - (twoW - 1.0) * sde.drift();
     return {-2.0 * u * y.phi * m, 2.0 * u * y.phi * noise * y.phi.transpose()};
   };
   auto axpy = [](const State& y, double h, const State& d) -> State {
@@ -436,7 +441,7 @@ void gaussianSscs(const VanLoanKernel& kernel, int dims, const std::vector<doubl
                           gaussianLinearStep(kernel, linear, lambda, tLo, mid));
   };
   symmetricSplitting(kernel.sde(), dims, grid, halfSteps,
-                     [&](double t) { return linear.precision(t); }, 0.5 * (1.0 + lambda * lambda),
+                     [&](double t) { return linear.precision(t); }, reverseScoreWeight(lambda),
                      score, z, rng, result);
 }
 

@@ -272,7 +272,8 @@ TEST_F(McMove, ResumedRunMakesTheSameMoves) {
 TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
   for (const char* process : {"passive", "active"}) {
     const int steps = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveXml(process)))->getDensitySteps();
-    model::Generator generator(fs::path(model(std::string("run-") + process)));
+    const fs::path checkpoint(model(std::string("run-") + process));
+    model::Generator generator(checkpoint);
     const model::GeneratedSamples s = generator.sampleWithLogDensity(64, 3, steps);
     const Eigen::ArrayXd back = generator.logDensityOfStates(s.z, steps);
     EXPECT_LT((back - s.logDensity).abs().maxCoeff(), 1e-3) << process << " at " << steps << " steps";
@@ -282,7 +283,7 @@ TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
     // 40 steps against 1.2e-4 dense near t_eps).
     model::GeneratorOptions uniform;
     uniform.densityGrid = model::TimeGrid::Uniform;
-    model::Generator uniformGenerator(fs::path(model(std::string("run-") + process)), uniform);
+    model::Generator uniformGenerator(checkpoint, uniform);
     const model::GeneratedSamples u = uniformGenerator.sampleWithLogDensity(64, 3, steps);
     EXPECT_GT((uniformGenerator.logDensityOfStates(u.z, steps) - u.logDensity).abs().maxCoeff(), 1e-2);
   }

@@ -151,6 +151,15 @@ struct Generator::Impl {
     return detail::selectDevice(o.device);
   }
   GaussianPrior prior() const { return kernel.prior(meta.network.endTime, 1.0); }
+  // The probability-flow log-density of sampleWithLogDensity and
+  // logDensityOfStates: RK4 steps on options.densityGrid.
+  ProbabilityFlowDensity densityFlow(int steps) const {
+    LogDensityOptions o;
+    o.steps = steps;
+    o.tEps = meta.config.process.tEps;
+    o.grid = options.densityGrid;
+    return ProbabilityFlowDensity(kernel, prior(), o);
+  }
 
   GeneratorOptions options;
   std::string archive;
@@ -222,11 +231,7 @@ GeneratedSamples Generator::sample(std::int64_t n, const SamplerConfig& sc, std:
 
 GeneratedSamples Generator::sampleWithLogDensity(std::int64_t n, std::uint64_t seed, int steps) {
   if (n < 1) throw Error("generator: the number of samples must be >= 1");
-  LogDensityOptions o;
-  o.steps = steps;
-  o.tEps = timeEpsilon();
-  o.grid = impl_->options.densityGrid;
-  const ProbabilityFlowDensity flow(impl_->kernel, impl_->prior(), o);
+  const ProbabilityFlowDensity flow = impl_->densityFlow(steps);
   const auto start = std::chrono::steady_clock::now();
   GeneratedSamples out;
   out.z.resize(n, impl_->sde.channels() * dims());
@@ -252,11 +257,7 @@ Eigen::ArrayXd Generator::logDensityOfStates(const Eigen::ArrayXXd& z, int steps
   if (z.cols() != impl_->sde.channels() * dims())
     throw Error("log-density: states have " + std::to_string(z.cols()) + " columns, the model " +
                 std::to_string(impl_->sde.channels() * dims()));
-  LogDensityOptions o;
-  o.steps = steps;
-  o.tEps = timeEpsilon();
-  o.grid = impl_->options.densityGrid;
-  const ProbabilityFlowDensity flow(impl_->kernel, impl_->prior(), o);
+  const ProbabilityFlowDensity flow = impl_->densityFlow(steps);
   Eigen::ArrayXd out(z.rows());
   const Eigen::Index batch = impl_->options.batchSize;
   for (Eigen::Index first = 0; first < z.rows(); first += batch) {
