@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> failures = OpenMM::Platform::getPluginLoadFailures();
     if (!failures.empty()) throw std::runtime_error("plugin load failure: " + failures.front());
     std::string moveJson = move.substr(0, move.size() - 4) + ".json";
-    const std::vector<int> atoms = json::parse(readFile(moveJson))["move"]["torsion_atoms"].get<std::vector<int>>();
+    const std::vector<int> atoms = json::parse(readFile(moveJson))["move"]["phi_psi_atoms"].get<std::vector<int>>();
     json out = {{"with_move", run(system, pdb, move, platform, steps, interval, seed, atoms)}};
     if (plain) out["plain_md"] = run(system, pdb, "", platform, steps, interval, seed, atoms);
     const json& m = out["with_move"];

@@ -138,7 +138,7 @@ def main():
     failures = mm.Platform.getPluginLoadFailures()
     if failures:
         sys.exit("run_move.py: plugin load failures: " + "; ".join(failures))
-    atoms = json.load(open(os.path.splitext(a.move)[0] + ".json"))["move"]["torsion_atoms"]
+    atoms = json.load(open(os.path.splitext(a.move)[0] + ".json"))["move"]["phi_psi_atoms"]
     out = {"with_move": run(a.system, a.pdb, a.move, a.platform, a.steps, a.interval, a.seed, atoms)}
     if a.plain_md:
         out["plain_md"] = run(a.system, a.pdb, None, a.platform, a.steps, a.interval, a.seed, atoms)

@@ -1,6 +1,7 @@
 #include "activediff/featurize/zmatrix.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "activediff/featurize/error.h"
@@ -60,7 +61,34 @@ ZMatrix::ZMatrix(const ZMatrixDefinition& definition, const Topology& topology, 
     throw Error(topologyFile, "molecule lacks atom " + name.name + " in " + where + ", needed by the " +
                                   definition.name + " internal coordinates");
   };
-  std::vector<ResolvedRow> rows;
+  build(definition, resolve, [&](int atom) { return atomLabel(topology, atom); });
+}
+
+ZMatrix::ZMatrix(const ZMatrixDefinition& definition, const std::vector<int>& rowAtoms, int atomCount)
+    : atomCount_(atomCount) {
+  if (rowAtoms.size() != definition.rows.size())
+    throw Error(definition.name, "got " + std::to_string(rowAtoms.size()) + " row atoms for a Z-matrix of " +
+                                     std::to_string(definition.rows.size()) + " rows");
+  for (int a : rowAtoms)
+    if (a < 0 || a >= atomCount)
+      throw Error(definition.name, "row atom " + std::to_string(a) + " is beyond the " + std::to_string(atomCount) +
+                                       " atoms");
+  for (std::size_t r = 0; r < rowAtoms.size(); ++r)
+    for (std::size_t q = 0; q < r; ++q)
+      if (rowAtoms[q] == rowAtoms[r])
+        throw Error(definition.name, "atom " + std::to_string(rowAtoms[r]) + " is given for two rows");
+  auto resolve = [&](const ZAtomName& name) {
+    for (std::size_t r = 0; r < definition.rows.size(); ++r)
+      if (definition.rows[r].atom.residueOffset == name.residueOffset && definition.rows[r].atom.name == name.name)
+        return rowAtoms[r];
+    throw Error(definition.name, "a reference atom " + name.name + " is no row of the Z-matrix");
+  };
+  build(definition, resolve, [](int atom) { return std::to_string(atom); });
+}
+
+void ZMatrix::build(const ZMatrixDefinition& definition, const std::function<int(const ZAtomName&)>& resolve,
+                    const std::function<std::string(int)>& atomLabelOf) {
+  std::vector<Row> rows;
   std::vector<FeatureInfo> bonds, angles, torsions;
   std::vector<int*> bondSlots, angleSlots, torsionSlots;
   rows.reserve(definition.rows.size());  // slots point into rows
@@ -71,7 +99,7 @@ ZMatrix::ZMatrix(const ZMatrixDefinition& definition, const Topology& topology, 
       throw Error(definition.name, "Z-matrix row " + std::to_string(r) + " needs " + std::to_string(needed) +
                                        " reference atoms");
     }
-    ResolvedRow resolved;
+    Row resolved;
     resolved.atom = resolve(row.atom);
     if (needed >= 1) resolved.bondTo = resolve(row.references[0]);
     if (needed >= 2) resolved.angleTo = resolve(row.references[1]);
@@ -91,24 +119,24 @@ ZMatrix::ZMatrix(const ZMatrixDefinition& definition, const Topology& topology, 
   }
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const ZMatrixRow& row = definition.rows[r];
-    ResolvedRow& resolved = rows[r];
-    const std::string a = atomLabel(topology, resolved.atom);
+    Row& resolved = rows[r];
+    const std::string a = atomLabelOf(resolved.atom);
     if (resolved.bondTo >= 0 && row.bondIsFeature) {
-      bonds.push_back({"bond " + a + "-" + atomLabel(topology, resolved.bondTo), "nm", false, FeatureKind::BondNm});
+      bonds.push_back({"bond " + a + "-" + atomLabelOf(resolved.bondTo), "nm", false, FeatureKind::BondNm});
       bondSlots.push_back(&resolved.bondFeature);
     }
     if (resolved.angleTo >= 0 && row.angleIsFeature) {
-      angles.push_back({"angle " + a + "-" + atomLabel(topology, resolved.bondTo) + "-" +
-                            atomLabel(topology, resolved.angleTo),
+      angles.push_back({"angle " + a + "-" + atomLabelOf(resolved.bondTo) + "-" +
+                            atomLabelOf(resolved.angleTo),
                         "rad", false, FeatureKind::AngleRad});
       angleSlots.push_back(&resolved.angleFeature);
     }
     if (resolved.torsionTo >= 0) {
       const std::string name = !row.torsionName.empty()
                                    ? row.torsionName
-                                   : "torsion " + atomLabel(topology, resolved.torsionTo) + "-" +
-                                         atomLabel(topology, resolved.angleTo) + "-" +
-                                         atomLabel(topology, resolved.bondTo) + "-" + a;
+                                   : "torsion " + atomLabelOf(resolved.torsionTo) + "-" +
+                                         atomLabelOf(resolved.angleTo) + "-" +
+                                         atomLabelOf(resolved.bondTo) + "-" + a;
       torsions.push_back({name, "rad", true, FeatureKind::TorsionRad});
       torsionSlots.push_back(&resolved.torsionFeature);
     }
@@ -121,18 +149,18 @@ ZMatrix::ZMatrix(const ZMatrixDefinition& definition, const Topology& topology, 
   std::vector<std::size_t> order;
   for (std::size_t k = 0; k < torsions.size(); ++k) order.push_back(k);
   std::stable_partition(order.begin(), order.end(), [&](std::size_t k) {
-    for (const ResolvedRow& row : rows)
+    for (const Row& row : rows)
       if (&row.torsionFeature == torsionSlots[k]) return row.bondFeature >= 0 || row.angleFeature >= 0;
     return true;
   });
   for (std::size_t k : order) *torsionSlots[k] = next++, features_.push_back(torsions[k]);
   rows_ = std::move(rows);
-  for (const ResolvedRow& row : rows_) rowAtoms_.push_back(row.atom);
+  for (const Row& row : rows_) rowAtoms_.push_back(row.atom);
 }
 
 void ZMatrix::featurize(const PositionsNm& positionsNm, double* out) const {
   auto at = [&](int i) -> Eigen::Vector3d { return positionsNm.row(i).transpose(); };
-  for (const ResolvedRow& row : rows_) {
+  for (const Row& row : rows_) {
     if (row.bondFeature >= 0) out[row.bondFeature] = distanceNm(at(row.atom), at(row.bondTo));
     if (row.angleFeature >= 0) out[row.angleFeature] = bondAngleRad(at(row.atom), at(row.bondTo), at(row.angleTo));
     if (row.torsionFeature >= 0) {
@@ -163,7 +191,7 @@ StructureBatchNm ZMatrix::rebuild(const FeatureMatrix& features) const {
     double* x = structures.row(s).data();
     auto at = [&](int i) { return Eigen::Map<Eigen::Vector3d>(x + 3 * i); };
     for (std::size_t r = 0; r < rows_.size(); ++r) {
-      const ResolvedRow& row = rows_[r];
+      const Row& row = rows_[r];
       const double bond = row.bondFeature >= 0 ? f[row.bondFeature] : row.fixedBondNm;
       const double angle = row.angleFeature >= 0 ? f[row.angleFeature] : row.fixedAngleRad;
       if (r == 0) {
@@ -181,6 +209,60 @@ StructureBatchNm ZMatrix::rebuild(const FeatureMatrix& features) const {
     }
   }
   return structures;
+}
+
+void ZMatrix::reposition(const double* features, PositionsNm& positionsNm) const {
+  if (positionsNm.rows() != atomCount_)
+    throw Error("reposition: got " + std::to_string(positionsNm.rows()) + " atoms, the Z-matrix's topology has " +
+                std::to_string(atomCount_));
+  // Non-feature bonds and angles, row 1's direction and row 2's plane are
+  // read from the positions as they were, before any row moved.
+  const PositionsNm before = positionsNm;
+  auto at = [&](int i) -> Eigen::Vector3d { return positionsNm.row(i).transpose(); };
+  auto was = [&](int i) -> Eigen::Vector3d { return before.row(i).transpose(); };
+  for (std::size_t r = 1; r < rows_.size(); ++r) {
+    const Row& row = rows_[r];
+    const Eigen::Vector3d self = was(row.atom), c = at(row.bondTo);
+    const double bond = row.bondFeature >= 0 ? features[row.bondFeature] : distanceNm(self, was(row.bondTo));
+    Eigen::Vector3d placed;
+    if (r == 1) {
+      // Along the current direction from row 0.
+      placed = c + bond * (self - was(row.bondTo)).normalized();
+    } else {
+      const Eigen::Vector3d b = at(row.angleTo);
+      const double angle = row.angleFeature >= 0 ? features[row.angleFeature]
+                                                 : bondAngleRad(self, was(row.bondTo), was(row.angleTo));
+      if (r == 2) {
+        // In the current plane of rows 0-2, on the same side: the atom itself
+        // serves as the torsion reference at torsion 0.
+        placed = placeAtomNm(self, b, c, bond, angle, 0.0);
+      } else {
+        const Eigen::Vector3d a = at(row.torsionTo);
+        placed = placeAtomNm(a, b, c, bond, angle, features[row.torsionFeature]);
+      }
+    }
+    positionsNm.row(row.atom) = placed.transpose();
+  }
+}
+
+double ZMatrix::logVolumeElement(const double* features) const {
+  double sum = 0.0;
+  for (const Row& row : rows_) {
+    if (row.bondFeature >= 0) sum += 2.0 * std::log(features[row.bondFeature]);
+    if (row.angleFeature >= 0) sum += std::log(std::sin(features[row.angleFeature]));
+  }
+  return sum;
+}
+
+bool ZMatrix::inDomain(const double* features) const {
+  for (const Row& row : rows_) {
+    if (row.bondFeature >= 0 && !(features[row.bondFeature] > 0.0 && std::isfinite(features[row.bondFeature])))
+      return false;
+    if (row.angleFeature >= 0 && !(features[row.angleFeature] > 0.0 && features[row.angleFeature] < kPi))
+      return false;
+    if (row.torsionFeature >= 0 && !std::isfinite(features[row.torsionFeature])) return false;
+  }
+  return true;
 }
 
 }  // namespace activediff

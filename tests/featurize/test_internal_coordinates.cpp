@@ -149,6 +149,117 @@ TEST(ZMatrix, RebuildOfFeaturizeIsExactOnEveryFrame) {
   EXPECT_LT(worstH, 0.03);
 }
 
+// The generative move's 25D map (ZMatrix::reposition): resolved by row atoms
+// it gives the same features as by name, it lands exactly on the features
+// asked for while the frame of rows 0-2, the amide H's bond and angle and the
+// atoms of no row stay as they were, and it is undone by repositioning back.
+TEST(ZMatrix, RepositionLandsOnTheFeaturesAndKeepsEverythingElse) {
+  const Structure ala2 = readStructure(test::ala2Pdb());
+  const Featurizer featurizer(FeatureSet::ZMatrix25D, ala2, test::ala2Pdb().string());
+  const ZMatrix& byName = *featurizer.zmatrix();
+  const ZMatrix byRow(cappedResidueZMatrix(), byName.rowAtoms(), 22);
+  std::vector<double> f(25), g(25);
+  byName.featurize(ala2.positionsNm, f.data());
+  byRow.featurize(ala2.positionsNm, g.data());
+  for (int k = 0; k < 25; ++k) EXPECT_EQ(f[k], g[k]) << k;
+  EXPECT_EQ(byRow.features()[18].name, "phi");
+  EXPECT_EQ(byRow.features()[0].name, "bond 4-0");
+  EXPECT_THROW(ZMatrix(cappedResidueZMatrix(), std::vector<int>{0, 4, 6}, 22), Error);
+  EXPECT_THROW(ZMatrix(cappedResidueZMatrix(), std::vector<int>{0, 4, 6, 8, 14, 16, 18, 5, 10, 15, 22}, 22), Error);
+  EXPECT_THROW(ZMatrix(cappedResidueZMatrix(), std::vector<int>{0, 4, 6, 8, 14, 16, 18, 5, 10, 15, 4}, 22), Error);
+
+  std::vector<double> target = f;
+  for (int k = 0; k < 9; ++k) target[k] += 0.004 * (k % 3 - 1);
+  for (int k = 9; k < 17; ++k) target[k] += 0.07 * (k % 2 ? 1 : -1);
+  for (int k = 17; k < 25; ++k) target[k] = wrapToPiRad(target[k] + 0.9 + 0.1 * k);
+  PositionsNm moved = ala2.positionsNm;
+  byRow.reposition(target.data(), moved);
+  byRow.featurize(moved, g.data());
+  for (int k = 0; k < 25; ++k) EXPECT_NEAR(wrapToPiRad(g[k] - target[k]), 0.0, 1e-9) << k;
+  const std::vector<int>& rows = byRow.rowAtoms();
+  auto at = [](const PositionsNm& p, int i) -> Eigen::Vector3d { return p.row(i).transpose(); };
+  EXPECT_LT((at(moved, rows[0]) - at(ala2.positionsNm, rows[0])).norm(), 1e-12);
+  const Eigen::Vector3d d0 = (at(ala2.positionsNm, rows[1]) - at(ala2.positionsNm, rows[0])).normalized();
+  EXPECT_LT(((at(moved, rows[1]) - at(moved, rows[0])).normalized() - d0).norm(), 1e-12);
+  const Eigen::Vector3d n0 = d0.cross(at(ala2.positionsNm, rows[2]) - at(ala2.positionsNm, rows[0])).normalized();
+  EXPECT_LT((d0.cross(at(moved, rows[2]) - at(moved, rows[0])).normalized() - n0).norm(), 1e-9);
+  const int h = rows[10], n = rows[2], ca = rows[3];
+  EXPECT_NEAR(distanceNm(at(moved, h), at(moved, n)), distanceNm(at(ala2.positionsNm, h), at(ala2.positionsNm, n)),
+              1e-12);
+  EXPECT_NEAR(bondAngleRad(at(moved, h), at(moved, n), at(moved, ca)),
+              bondAngleRad(at(ala2.positionsNm, h), at(ala2.positionsNm, n), at(ala2.positionsNm, ca)), 1e-12);
+  for (int i = 0; i < 22; ++i)
+    if (std::find(rows.begin(), rows.end(), i) == rows.end())
+      EXPECT_EQ(at(moved, i), at(ala2.positionsNm, i)) << "atom " << i << " is in no row and must stay";
+  byRow.reposition(f.data(), moved);
+  for (int r : rows) EXPECT_LT((at(moved, r) - at(ala2.positionsNm, r)).norm(), 1e-9) << r;
+
+  std::vector<double> bad = f;
+  bad[9] = 3.2;
+  EXPECT_FALSE(byRow.inDomain(bad.data()));
+  bad = f;
+  bad[2] = -0.1;
+  EXPECT_FALSE(byRow.inDomain(bad.data()));
+  EXPECT_TRUE(byRow.inDomain(target.data()));
+}
+
+// logVolumeElement against the Jacobian itself: the determinant, by central
+// differences, of the map from (25 features, the amide H's bond and angle, a
+// rotation, a translation) to the 33 coordinates of the Z-matrix atoms. The
+// frame and the H's bond and angle enter by factors the features do not
+// change, so det(f') / det(f) must equal exp(logVolumeElement(f') - logVolumeElement(f)).
+TEST(ZMatrix, LogVolumeElementIsTheJacobianOfReposition) {
+  const Structure ala2 = readStructure(test::ala2Pdb());
+  const Featurizer featurizer(FeatureSet::ZMatrix25D, ala2, test::ala2Pdb().string());
+  const ZMatrix& z = *featurizer.zmatrix();
+  const std::vector<int>& rows = z.rowAtoms();
+  auto coordinates = [&](const Eigen::VectorXd& u) {
+    PositionsNm p = ala2.positionsNm;
+    z.reposition(u.data(), p);
+    // The H row (bondTo N = row 2, angleTo CA = row 3, torsionTo C = row 4)
+    // at the bond and angle u[25], u[26] instead of the kept ones.
+    const auto at = [&](int r) -> Eigen::Vector3d { return p.row(rows[r]).transpose(); };
+    const Eigen::Vector3d hydrogen = placeAtomNm(at(4), at(3), at(2), u[25], u[26], u[24]);
+    p.row(rows[10]) = hydrogen.transpose();
+    const Eigen::Matrix3d rotation = Eigen::AngleAxisd(u.segment<3>(27).norm(),
+                                                       u.segment<3>(27).norm() > 0 ? u.segment<3>(27).normalized()
+                                                                                   : Eigen::Vector3d::UnitZ())
+                                         .toRotationMatrix();
+    Eigen::VectorXd x(33);
+    for (int r = 0; r < 11; ++r) x.segment<3>(3 * r) = rotation * at(r) + u.segment<3>(30);
+    return x;
+  };
+  auto logDeterminant = [&](const std::vector<double>& features) {
+    Eigen::VectorXd u = Eigen::VectorXd::Zero(33);
+    for (int k = 0; k < 25; ++k) u[k] = features[k];
+    u[25] = 0.101;
+    u[26] = 118.0 * kRadPerDeg;
+    // A rotation of 1e-3 rad about a generic axis: the exponential map is
+    // regular there, and its factor is the same at both feature points.
+    u.segment<3>(27) = Eigen::Vector3d(1e-3, -2e-3, 1.5e-3);
+    Eigen::MatrixXd jacobian(33, 33);
+    const double h = 1e-6;
+    for (int j = 0; j < 33; ++j) {
+      Eigen::VectorXd up = u, down = u;
+      up[j] += h;
+      down[j] -= h;
+      jacobian.col(j) = (coordinates(up) - coordinates(down)) / (2 * h);
+    }
+    return std::log(std::abs(jacobian.fullPivLu().determinant()));
+  };
+  std::vector<double> f(25);
+  z.featurize(ala2.positionsNm, f.data());
+  std::vector<double> g = f;
+  for (int k = 0; k < 9; ++k) g[k] *= 1.0 + 0.08 * (k % 3 - 1);
+  for (int k = 9; k < 17; ++k) g[k] += 0.25 * (k % 2 ? 1 : -1);
+  for (int k = 17; k < 25; ++k) g[k] = wrapToPiRad(g[k] + 1.1);
+  const double measured = logDeterminant(g) - logDeterminant(f);
+  const double predicted = z.logVolumeElement(g.data()) - z.logVolumeElement(f.data());
+  RecordProperty("log_volume_ratio_measured", std::to_string(measured));
+  EXPECT_GT(std::abs(predicted), 0.1);  // the points differ enough for the check to bite
+  EXPECT_NEAR(measured, predicted, 1e-5);
+}
+
 TEST(Hydrogens, StandardGeometryGivesChemicallySaneHydrogens) {
   const Structure ala2 = readStructure(test::ala2Pdb());
   const Featurizer featurizer(FeatureSet::ZMatrix25D, ala2, "ala2.pdb");

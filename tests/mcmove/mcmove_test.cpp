@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "activediff/featurize/featurizer.h"
 #include "activediff/featurize/geometry.h"
 #include "activediff/featurize/populations.h"
 #include "activediff/model/generator.h"
@@ -61,6 +62,21 @@ std::vector<OpenMM::Vec3> pdbPositionsNm() {
       positions.emplace_back(std::stod(line.substr(30, 8)) * 0.1, std::stod(line.substr(38, 8)) * 0.1,
                              std::stod(line.substr(46, 8)) * 0.1);
   return positions;
+}
+
+// Mean and batch-means standard error of a chain's series (24 batches).
+std::pair<double, double> batchMeanAndError(const std::vector<double>& x) {
+  const int batches = 24, size = int(x.size()) / batches;
+  double mean = 0.0;
+  for (double v : x) mean += v;
+  mean /= double(x.size());
+  double var = 0.0;
+  for (int b = 0; b < batches; ++b) {
+    double m = 0.0;
+    for (int i = 0; i < size; ++i) m += x[b * size + i];
+    var += (m / size - mean) * (m / size - mean);
+  }
+  return {mean, std::sqrt(var / (batches - 1) / batches)};
 }
 
 class McMove : public ::testing::Test {
@@ -145,20 +161,20 @@ TEST_F(McMove, XmlRoundTripIsByteIdenticalAndNewerVersionsAreRefused) {
   EXPECT_EQ(original.find("<Force "), original.find('<', original.find("?>") + 2)) << "the root element must be Force";
 
   std::string newer = original;
-  newer.replace(newer.find("version=\"1\""), 11, "version=\"2\"");
+  newer.replace(newer.find("version=\"2\""), 11, "version=\"3\"");
   std::istringstream text(newer);
   try {
     delete OpenMM::XmlSerializer::deserialize<OpenMM::Force>(text);
-    ADD_FAILURE() << "a version-2 move was read";
+    ADD_FAILURE() << "a version-3 move was read";
   } catch (const OpenMM::OpenMMException& e) {
-    EXPECT_NE(std::string(e.what()).find("version 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("version 3"), std::string::npos) << e.what();
   }
 }
 
 TEST_F(McMove, WrongSystemsAndCheckpointsAreOpenMMExceptionsSayingWhy) {
   const std::string moveFile = moveXml("passive");
   const std::string checkpoint = readFile(fs::path(model("run-passive")) / "checkpoint.adck");
-  const std::array<int, 5> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveFile))->getTorsionAtoms();
+  const std::vector<int> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveFile))->getFeatureAtoms();
   {  // another molecule: too few particles
     OpenMM::System small;
     for (int i = 0; i < 8; ++i) small.addParticle(12.0);
@@ -167,7 +183,7 @@ TEST_F(McMove, WrongSystemsAndCheckpointsAreOpenMMExceptionsSayingWhy) {
   }
   {  // the right size, the wrong atoms (shifted by one: masses or bonds disagree)
     auto system = ala2System();
-    std::array<int, 5> shifted = atoms;
+    std::vector<int> shifted = atoms;
     for (int& a : shifted) a += 1;
     const std::string e = contextError(*system, new GenerativeMonteCarloMove(checkpoint, shifted, 10, 300.0));
     EXPECT_TRUE(e.find("mass") != std::string::npos || e.find("not bonded") != std::string::npos) << e;
@@ -189,7 +205,22 @@ TEST_F(McMove, WrongSystemsAndCheckpointsAreOpenMMExceptionsSayingWhy) {
     const std::string e = contextError(*system, new GenerativeMonteCarloMove(checkpoint, atoms, 10, 300.0));
     EXPECT_NE(e.find("periodic"), std::string::npos) << e;
   }
-  // The command refuses what the Force would: a missing model, a 25D model.
+  {  // a 25D checkpoint given the 2D move's five atoms; with its own eleven on a
+     // System that constrains a bond it moves (CA-C)
+    const std::string checkpoint25 = readFile(fs::path(model("run-synthetic25")) / "checkpoint.adck");
+    auto system = ala2System();
+    std::string e = contextError(*system, new GenerativeMonteCarloMove(checkpoint25, atoms, 10, 300.0));
+    EXPECT_NE(e.find("needs 11"), std::string::npos) << e;
+    const Structure ala2 = readStructure(kPdb);
+    const std::vector<int> rows = Featurizer(FeatureSet::ZMatrix25D, ala2, kPdb).zmatrix()->rowAtoms();
+    auto constrained = ala2System();
+    constrained->addConstraint(rows[3], rows[4], 0.152);
+    e = contextError(*constrained, new GenerativeMonteCarloMove(checkpoint25, rows, 10, 300.0));
+    EXPECT_NE(e.find("constrains atoms"), std::string::npos) << e;
+    auto fine = ala2System();  // the shipped System (HBonds) takes the 25D move
+    EXPECT_EQ(contextError(*fine, new GenerativeMonteCarloMove(checkpoint25, rows, 10, 300.0)), "");
+  }
+  // The command refuses what the Force would: a missing model.
   const auto missing = runActivediff("mcmove -m " + path("nothing-here") + " -s " + kPdb + " -o " + path("x.xml"));
   EXPECT_NE(missing.exitCode, 0);
   EXPECT_NE(missing.output.find("nothing-here"), std::string::npos) << missing.output;
@@ -326,7 +357,7 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
            kKappa * (std::cos(psi - psiMean) - 1.0);
   };
   const std::string xml = moveXml("passive");
-  const std::array<int, 5> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(xml))->getTorsionAtoms();
+  const std::vector<int> atoms = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(xml))->getFeatureAtoms();
   // The proposal: run-biased (train_models.sh), a passive model trained on the
   // shipped MD reweighted towards beta, so that q favours the -150 basin ~6x
   // more than pi does; without q in the ratio (the control) the chain would
@@ -383,20 +414,7 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
     }
     return chain;
   };
-  // Mean and batch-means standard error (24 batches).
-  auto meanAndError = [](const std::vector<double>& x) {
-    const int batches = 24, size = int(x.size()) / batches;
-    double mean = 0.0;
-    for (double v : x) mean += v;
-    mean /= double(x.size());
-    double var = 0.0;
-    for (int b = 0; b < batches; ++b) {
-      double m = 0.0;
-      for (int i = 0; i < size; ++i) m += x[b * size + i];
-      var += (m / size - mean) * (m / size - mean);
-    }
-    return std::make_pair(mean, std::sqrt(var / (batches - 1) / batches));
-  };
+  auto meanAndError = [](const std::vector<double>& x) { return batchMeanAndError(x); };
 
   const Chain exact = runChain(true, false, 2000);
   const auto [p1, se1] = meanAndError(exact.basin);
@@ -460,6 +478,191 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
             << " +- " << sePredicted << "), crossings with move " << crossings(exact.basin) << ", plain MD "
             << crossings(plain.basin) << ", tau_int(basin) " << tauMove << " attempts with the move, >= " << tauPlain
             << " without\n";
+}
+
+// The 25D move's exactness, its volume element included (issue 10, Build 1):
+// a System whose only energy terms are one per Z-matrix coordinate -- a
+// harmonic bond or angle, or a von Mises torsion (target25.json,
+// train_models.sh) -- so that its Boltzmann law in internal coordinates is
+// the product of 1D laws times b^2 sin(theta) for every feature bond and
+// angle (MATH.md 4b). The chain is the move alone (an integrator that only
+// updates the Context state), proposing from a 25D model trained on a
+// shifted, widened law. Its feature means must match the closed form by
+// quadrature; without the volume element (the negative control) the soft
+// bonds' means fall by ~2 w^2 / b0, ~0.17 of their width.
+TEST_F(McMove, ZMatrixMoveReproducesAClosedFormLawWithItsVolumeElement) {
+  const nlohmann::json law = nlohmann::json::parse(readFile(fs::path(model("synthetic25")) / "target25.json"));
+  const double temperatureK = law["temperature_K"].get<double>();
+  const double kT = 0.00831446261815324 * temperatureK;
+  const std::string checkpoint = readFile(fs::path(model("run-synthetic25")) / "checkpoint.adck");
+  const Structure ala2 = readStructure(kPdb);
+  const Featurizer featurizer(FeatureSet::ZMatrix25D, ala2, kPdb);
+  const ZMatrix& zmatrix = *featurizer.zmatrix();
+  ASSERT_EQ(law["features"].size(), 25u);
+  auto centre = [&](int d) { return law["features"][d]["centre"].get<double>(); };
+  auto width = [&](int d) { return law["features"][d].value("width", 0.0); };
+  auto kappa = [&](int d) { return law["features"][d].value("kappa", 0.0); };
+  auto isTorsion = [&](int d) { return law["features"][d]["kind"] == "torsion"; };
+
+  // The closed form: E[b] under b^2 N(c, w), E[theta] under sin(theta) N(c, w)
+  // on (0, pi), E[cos(tau - c)] under von Mises -- by quadrature -- and E[b]
+  // without the factor, what the control should drift towards.
+  auto expectation = [&](int d, bool withVolume) {
+    const FeatureKind kind = zmatrix.features()[d].kind;
+    double lo, hi;
+    if (kind == FeatureKind::TorsionRad) lo = -M_PI, hi = M_PI;
+    else lo = std::max(centre(d) - 9 * width(d), 0.0), hi = centre(d) + 9 * width(d);
+    if (kind == FeatureKind::AngleRad) hi = std::min(hi, M_PI);
+    double mass = 0.0, first = 0.0;
+    const int n = 20000;
+    for (int i = 0; i <= n; ++i) {
+      const double x = lo + (hi - lo) * i / n, trapezoid = (i == 0 || i == n) ? 0.5 : 1.0;
+      double density, value = x;
+      if (kind == FeatureKind::TorsionRad) {
+        density = std::exp(kappa(d) * std::cos(x - centre(d)));
+        value = std::cos(x - centre(d));
+      } else {
+        density = std::exp(-0.5 * std::pow((x - centre(d)) / width(d), 2));
+        if (withVolume) density *= kind == FeatureKind::BondNm ? x * x : std::sin(x);
+      }
+      mass += trapezoid * density;
+      first += trapezoid * density * value;
+    }
+    return first / mass;
+  };
+  auto statistic = [&](int d, double feature) {
+    return isTorsion(d) ? std::cos(feature - centre(d)) : feature;
+  };
+
+  auto makeSystem = [&](bool omitVolume) {
+    auto template_ = ala2System();
+    auto system = std::make_unique<OpenMM::System>();
+    for (int i = 0; i < template_->getNumParticles(); ++i) system->addParticle(template_->getParticleMass(i));
+    // ala2's bond graph (its bonds and constraints) at zero force constant:
+    // no energy, but the move finds the atoms it carries from it.
+    auto* graph = new OpenMM::HarmonicBondForce();
+    for (int c = 0; c < template_->getNumConstraints(); ++c) {
+      int i = 0, j = 0;
+      double d = 0.0;
+      template_->getConstraintParameters(c, i, j, d);
+      graph->addBond(i, j, d, 0.0);
+    }
+    for (int f = 0; f < template_->getNumForces(); ++f)
+      if (const auto* b = dynamic_cast<const OpenMM::HarmonicBondForce*>(&template_->getForce(f)))
+        for (int k = 0; k < b->getNumBonds(); ++k) {
+          int i = 0, j = 0;
+          double r0 = 0.0, force = 0.0;
+          b->getBondParameters(k, i, j, r0, force);
+          graph->addBond(i, j, r0, 0.0);
+        }
+    system->addForce(graph);
+    auto* bonds = new OpenMM::HarmonicBondForce();
+    auto* angles = new OpenMM::HarmonicAngleForce();
+    auto* torsions = new OpenMM::CustomTorsionForce("-kappa_kT*cos(theta-centre)");
+    torsions->addPerTorsionParameter("kappa_kT");
+    torsions->addPerTorsionParameter("centre");
+    for (const ZMatrix::Row& row : zmatrix.rows()) {
+      if (row.bondFeature >= 0) {
+        const int d = row.bondFeature;
+        bonds->addBond(row.atom, row.bondTo, centre(d), kT / (width(d) * width(d)));
+      }
+      if (row.angleFeature >= 0) {
+        const int d = row.angleFeature;
+        angles->addAngle(row.atom, row.bondTo, row.angleTo, centre(d), kT / (width(d) * width(d)));
+      }
+      if (row.torsionFeature >= 0) {
+        const int d = row.torsionFeature;
+        torsions->addTorsion(row.torsionTo, row.angleTo, row.bondTo, row.atom, {kappa(d) * kT, centre(d)});
+      }
+    }
+    system->addForce(bonds);
+    system->addForce(angles);
+    system->addForce(torsions);
+    auto* move = new GenerativeMonteCarloMove(checkpoint, zmatrix.rowAtoms(), 1, temperatureK, 5);
+    move->setDensitySteps(8);
+    move->setOmitVolumeElementForTesting(omitVolume);
+    system->addForce(move);
+    return system;
+  };
+  struct Chain {
+    std::vector<std::vector<double>> series = std::vector<std::vector<double>>(25);
+    double acceptance = 0.0, energyCheck = 0.0;
+  };
+  auto runChain = [&](bool omitVolume, int attempts) {
+    auto system = makeSystem(omitVolume);
+    // The move alone: 1e-12 ps steps between attempts move nothing (a
+    // CustomIntegrator would do the same, but OpenMM 7.7's restores Context
+    // parameters it saw before the step, the move's counters included).
+    OpenMM::VerletIntegrator integrator(1e-12);
+    OpenMM::Context context(*system, integrator, OpenMM::Platform::getPlatformByName("Reference"));
+    context.setPositions(pdbPositionsNm());
+    Chain chain;
+    {  // the System's energy is the sum of the 1D terms (OpenMM's torsion sign is featurize's)
+      std::vector<double> f(25);
+      zmatrix.featurize(ala2.positionsNm, f.data());
+      double expected = 0.0;
+      for (int d = 0; d < 25; ++d)
+        expected += isTorsion(d) ? -kappa(d) * kT * std::cos(f[d] - centre(d))
+                                 : 0.5 * kT * std::pow((f[d] - centre(d)) / width(d), 2);
+      chain.energyCheck = context.getState(OpenMM::State::Energy).getPotentialEnergy() - expected;
+    }
+    const int burnIn = 50;
+    PositionsNm positions(22, 3);
+    std::vector<double> f(25);
+    for (int i = 0; i < burnIn + attempts; ++i) {
+      integrator.step(1);
+      if (i < burnIn) continue;
+      const auto p = context.getState(OpenMM::State::Positions).getPositions();
+      for (int a = 0; a < 22; ++a) positions.row(a) << p[a][0], p[a][1], p[a][2];
+      zmatrix.featurize(positions, f.data());
+      for (int d = 0; d < 25; ++d) chain.series[d].push_back(statistic(d, f[d]));
+    }
+    chain.acceptance = context.getParameter(GenerativeMonteCarloMove::MovesAccepted()) /
+                       context.getParameter(GenerativeMonteCarloMove::MovesAttempted());
+    EXPECT_EQ(context.getParameter(GenerativeMonteCarloMove::MovesAttempted()), double(burnIn + attempts));
+    return chain;
+  };
+  // z of each feature's mean against the closed form; S: the bonds' z summed
+  // over sqrt(9), the control's statistic.
+  auto zScores = [&](const Chain& chain, double& bondStatistic) {
+    std::vector<double> z(25);
+    bondStatistic = 0.0;
+    int bondCount = 0;
+    for (int d = 0; d < 25; ++d) {
+      const auto [mean, error] = batchMeanAndError(chain.series[d]);
+      z[d] = (mean - expectation(d, true)) / error;
+      if (zmatrix.features()[d].kind == FeatureKind::BondNm) bondStatistic += z[d], ++bondCount;
+    }
+    bondStatistic /= std::sqrt(double(bondCount));
+    return z;
+  };
+
+  const Chain exact = runChain(false, 1200);
+  EXPECT_NEAR(exact.energyCheck, 0.0, 1e-4);
+  EXPECT_GT(exact.acceptance, 0.05);
+  double exactBonds = 0.0;
+  const std::vector<double> z = zScores(exact, exactBonds);
+  std::ostringstream report;
+  for (int d = 0; d < 25; ++d) {
+    EXPECT_LT(std::abs(z[d]), 5.0) << zmatrix.features()[d].name << ": z = " << z[d];
+    report << " " << std::lround(z[d] * 10) / 10.0;
+  }
+  EXPECT_LT(std::abs(exactBonds), 5.0);
+  // The effect the volume element has, against the chain's resolution: the
+  // bonds' means without it sit > 5 standard errors away (measured 6.8).
+  double shiftInErrors = 0.0;
+  for (int d = 0; d < 25; ++d)
+    if (zmatrix.features()[d].kind == FeatureKind::BondNm)
+      shiftInErrors += (expectation(d, false) - expectation(d, true)) / batchMeanAndError(exact.series[d]).second / 3.0;
+  EXPECT_LT(shiftInErrors, -5.0);
+
+  const Chain control = runChain(true, 600);
+  double controlBonds = 0.0;
+  zScores(control, controlBonds);
+  EXPECT_LT(controlBonds, -5.0) << "without the volume element the bonds must come out short";
+  std::cout << "25D move: acceptance " << exact.acceptance << ", z per feature" << report.str() << "; bonds S "
+            << exactBonds << " (expected shift without the volume element " << shiftInErrors << "), control S "
+            << controlBonds << " (acceptance " << control.acceptance << ")\n";
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// activediff mcmove: a trained 2D (phi, psi) model as an OpenMM Force
+// activediff mcmove: a trained 2D (phi, psi) or 25D model as an OpenMM Force
 // (GenerativeMonteCarloMove, plugin/generative_monte_carlo_move.h) in OpenMM's
 // XML, with a JSON beside it. OpenMM programs -- Python included, with no
 // binding to build -- load the plugin directory (`activediff --plugin-dir`),
@@ -7,6 +7,7 @@
 //   Platform.loadPluginsFromDirectory(plugin_dir)
 //   system.addForce(XmlSerializer.deserialize(open('move.xml').read()))
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <openmm/serialization/XmlSerializer.h>
 
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/output_policy.h"
 #include "activediff/featurize/structure.h"
+#include "activediff/featurize/zmatrix.h"
 #include "activediff/model/generator.h"
 #include "activediff/model/trainer.h"
 #include "activediff/plugin/generative_monte_carlo_move.h"
@@ -48,17 +50,32 @@ void runMcMove(const McMoveCommand& c) {
   OutputClaim xmlClaim(xmlPath, OutputShape::File);
   OutputClaim jsonClaim(jsonPath, OutputShape::File);
 
-  // The model must be a 2D phi/psi model (the Force checks it again against
-  // the System when a Context is made).
+  // The model must be a 2D phi/psi or a 25D Z-matrix model (the Force checks
+  // it again against the System when a Context is made).
   const model::Generator generator(checkpoint);
   const model::FeatureSpec& spec = generator.features();
-  if (spec.dims() != 2 || spec.names[0] != "phi" || spec.names[1] != "psi")
-    throw Error(checkpoint.string(), fmt::format("models {} features ({}); the move needs a 2D (phi, psi) model",
-                                                 spec.dims(), spec.featureSet));
+  const ZMatrixDefinition zmatrixDefinition = cappedResidueZMatrix();
+  const bool phiPsi = spec.dims() == 2 && spec.names[0] == "phi" && spec.names[1] == "psi";
+  if (!phiPsi && spec.featureSet != zmatrixDefinition.name)
+    throw Error(checkpoint.string(),
+                fmt::format("models {} features ({}); the move needs a 2D (phi, psi) model or a 25D ({}) one",
+                            spec.dims(), spec.featureSet, zmatrixDefinition.name));
   const Structure structure = readStructure(c.topology);
   const BackboneDihedralAtoms dihedrals = findBackboneDihedrals(structure.topology, c.topology, c.residue);
-  const std::array<int, 5> atoms{dihedrals.phi[0], dihedrals.phi[1], dihedrals.phi[2], dihedrals.phi[3],
-                                 dihedrals.psi[3]};
+  std::vector<int> atoms;
+  std::string atomsMeaning;
+  if (phiPsi) {
+    atoms = {dihedrals.phi[0], dihedrals.phi[1], dihedrals.phi[2], dihedrals.phi[3], dihedrals.psi[3]};
+    atomsMeaning = "0-based System particle indices of C(i-1), N, CA, C, N(i+1)";
+  } else {
+    const ZMatrix zmatrix(zmatrixDefinition, structure.topology, dihedrals.residueIndex, c.topology);
+    if (zmatrix.featureCount() != spec.dims())
+      throw Error(checkpoint.string(), fmt::format("models {} features, the {} Z-matrix has {}", spec.dims(),
+                                                   zmatrixDefinition.name, zmatrix.featureCount()));
+    atoms = zmatrix.rowAtoms();
+    atomsMeaning = "0-based System particle indices of the " + zmatrixDefinition.name +
+                   " Z-matrix rows, in row order (ACE CH3, ACE C, N, CA, C, NME N, NME CH3, ACE O, CB, O, H)";
+  }
   std::ifstream in(checkpoint, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw Error(checkpoint.string(), "cannot read the checkpoint");
@@ -81,8 +98,11 @@ void runMcMove(const McMoveCommand& c) {
   document["move"] = {
       {"xml", xmlPath.filename().string()},
       {"force", "ActivediffGenerativeMonteCarloMove"},
-      {"torsion_atoms", atoms},
-      {"torsion_atoms_meaning", "0-based System particle indices of C(i-1), N, CA, C, N(i+1)"},
+      {"feature_atoms", atoms},
+      {"feature_atoms_meaning", atomsMeaning},
+      {"phi_psi_atoms",
+       {dihedrals.phi[0], dihedrals.phi[1], dihedrals.phi[2], dihedrals.phi[3], dihedrals.psi[3]}},
+      {"phi_psi_atoms_meaning", "0-based System particle indices of C(i-1), N, CA, C, N(i+1)"},
       {"model", generator.describe()},
       {"plugin_directory", plugin::pluginDirectory()},
       {"context_parameters",
@@ -96,9 +116,9 @@ void runMcMove(const McMoveCommand& c) {
   writeJsonTemporary(jsonClaim, document);
   xmlClaim.commit();
   jsonClaim.commit();
-  std::cout << fmt::format("move every {} steps at {} K, torsion atoms {} {} {} {} {}, {}\nwrote {} and {}\n",
-                           c.interval, c.temperatureK, atoms[0], atoms[1], atoms[2], atoms[3], atoms[4],
-                           generator.describe(), xmlPath.string(), jsonPath.string());
+  std::cout << fmt::format("move every {} steps at {} K, feature atoms {}, {}\nwrote {} and {}\n", c.interval,
+                           c.temperatureK, fmt::join(atoms, " "), generator.describe(), xmlPath.string(),
+                           jsonPath.string());
 }
 
 void addMcMove(CLI::App& app) {
@@ -108,7 +128,7 @@ void addMcMove(CLI::App& app) {
       "In Python (OpenMM's own layer, no binding): Platform.loadPluginsFromDirectory(<activediff --plugin-dir>), "
       "then system.addForce(XmlSerializer.deserialize(open('move.xml').read())). Read the counters with "
       "context.getParameter('ActivediffMovesAttempted') / ('ActivediffMovesAccepted').");
-  sub->add_option("-m,--model", c->model, "checkpoint.adck or a training output directory (a 2D phi/psi model)")
+  sub->add_option("-m,--model", c->model, "checkpoint.adck or a training output directory (a 2D phi/psi or a 25D model)")
       ->required();
   sub->add_option("-s,--topology", c->topology,
                   "structure of the simulated System (.pdb/.gro/.tpr), atoms in the System's order")
@@ -122,7 +142,7 @@ void addMcMove(CLI::App& app) {
   sub->add_option("--density-steps", c->densitySteps, "RK4 steps of the probability-flow log-density")
       ->capture_default_str()
       ->check(CLI::Range(4, 100000));
-  sub->add_option("--residue", c->residue, "residue number whose phi/psi the model describes (default: the only one)");
+  sub->add_option("--residue", c->residue, "residue number whose phi/psi (2D) or capped Z-matrix (25D) the model describes (default: the only one)");
   sub->callback([c] { runMcMove(*c); });
 }
 

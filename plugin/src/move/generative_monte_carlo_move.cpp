@@ -27,13 +27,14 @@ const std::string& GenerativeMonteCarloMove::MovesAccepted() {
   return name;
 }
 
-GenerativeMonteCarloMove::GenerativeMonteCarloMove(std::string checkpointBytes, std::array<int, 5> torsionAtoms,
+GenerativeMonteCarloMove::GenerativeMonteCarloMove(std::string checkpointBytes, std::vector<int> featureAtoms,
                                                    int interval, double defaultTemperatureK, std::uint32_t seed)
-    : checkpoint_(std::move(checkpointBytes)), torsionAtoms_(torsionAtoms), interval_(1), temperatureK_(300.0),
-      seed_(seed) {
+    : checkpoint_(std::move(checkpointBytes)), featureAtoms_(std::move(featureAtoms)), interval_(1),
+      temperatureK_(300.0), seed_(seed) {
   if (checkpoint_.empty()) throw OpenMM::OpenMMException("GenerativeMonteCarloMove: the checkpoint is empty");
-  for (int a : torsionAtoms_)
-    if (a < 0) throw OpenMM::OpenMMException("GenerativeMonteCarloMove: torsion atom indices must be >= 0");
+  if (featureAtoms_.empty()) throw OpenMM::OpenMMException("GenerativeMonteCarloMove: no feature atoms given");
+  for (int a : featureAtoms_)
+    if (a < 0) throw OpenMM::OpenMMException("GenerativeMonteCarloMove: feature atom indices must be >= 0");
   setInterval(interval);
   setDefaultTemperature(defaultTemperatureK);
 }

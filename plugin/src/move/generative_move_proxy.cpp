@@ -1,5 +1,6 @@
 // XmlSerializer proxy of GenerativeMonteCarloMove: a "version" property (this
-// proxy writes 1 and refuses newer ones), the checkpoint bytes embedded as
+// proxy writes 2 and refuses newer ones; version 1, 2D only, held the five
+// atoms under TorsionAtoms, version 2 any number under FeatureAtoms), the checkpoint bytes embedded as
 // base64 so a serialized System is self-contained. Registered when the
 // library loads (openmm-torch does the same), so OpenMM's Python
 // XmlSerializer.deserialize returns the Force once the plugin directory is loaded.
@@ -10,13 +11,14 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "activediff/plugin/generative_monte_carlo_move.h"
 
 namespace activediff::plugin {
 namespace {
 
-constexpr int kProxyVersion = 1;
+constexpr int kProxyVersion = 2;
 const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string toBase64(const std::string& bytes) {
@@ -78,8 +80,8 @@ class GenerativeMonteCarloMoveProxy : public OpenMM::SerializationProxy {
     node.setDoubleProperty("temperature", move.getDefaultTemperature());
     node.setLongProperty("seed", move.getRandomNumberSeed());
     node.setIntProperty("densitySteps", move.getDensitySteps());
-    OpenMM::SerializationNode& atoms = node.createChildNode("TorsionAtoms");
-    for (int a : move.getTorsionAtoms()) atoms.createChildNode("Atom").setIntProperty("index", a);
+    OpenMM::SerializationNode& atoms = node.createChildNode("FeatureAtoms");
+    for (int a : move.getFeatureAtoms()) atoms.createChildNode("Atom").setIntProperty("index", a);
     node.setStringProperty("checkpoint", toBase64(move.getCheckpoint()));
   }
 
@@ -89,12 +91,14 @@ class GenerativeMonteCarloMoveProxy : public OpenMM::SerializationProxy {
       throw OpenMM::OpenMMException("GenerativeMonteCarloMove XML: version " + std::to_string(version) +
                                     " is not one this plugin reads (it reads 1 to " + std::to_string(kProxyVersion) +
                                     "; a newer activediff wrote it?)");
-    const auto& children = node.getChildNode("TorsionAtoms").getChildren();
-    if (children.size() != 5)
+    const char* atomsNode = version == 1 ? "TorsionAtoms" : "FeatureAtoms";
+    const auto& children = node.getChildNode(atomsNode).getChildren();
+    if (version == 1 && children.size() != 5)
       throw OpenMM::OpenMMException("GenerativeMonteCarloMove XML: TorsionAtoms has " +
                                     std::to_string(children.size()) + " atoms, not 5");
-    std::array<int, 5> atoms{};
-    for (int i = 0; i < 5; ++i) atoms[i] = children[i].getIntProperty("index");
+    if (children.empty()) throw OpenMM::OpenMMException("GenerativeMonteCarloMove XML: FeatureAtoms is empty");
+    std::vector<int> atoms;
+    for (const auto& child : children) atoms.push_back(child.getIntProperty("index"));
     const long long seed = node.getLongProperty("seed");
     if (seed < 0 || seed > 0xffffffffLL)
       throw OpenMM::OpenMMException("GenerativeMonteCarloMove XML: seed " + std::to_string(seed) + " out of range");

@@ -32,6 +32,7 @@
 // psi feature 19. Bonds in nm, angles and torsions in radians, torsions in
 // (-pi, pi] and periodic.
 #include <Eigen/Core>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,22 @@ class ZMatrix {
   // Missing atoms are an Error naming topologyFile and the atom.
   ZMatrix(const ZMatrixDefinition& definition, const Topology& topology, int centralResidue,
           const std::string& topologyFile);
+  // Resolves the definition by row instead: rowAtoms[r] is row r's atom (the
+  // order rowAtoms() returns), so a program holding only particle indices
+  // (the OpenMM move) gets the same features. Feature names then label atoms
+  // by index ("bond 1-0"); the named torsions (phi, psi, ...) keep their names.
+  ZMatrix(const ZMatrixDefinition& definition, const std::vector<int>& rowAtoms, int atomCount);
+
+  // A row as resolved: its atom and references (topology indices, -1 where
+  // the row has none) and where its bond, angle and torsion sit among the
+  // features (-1: not a feature).
+  struct Row {
+    int atom;
+    int bondTo = -1, angleTo = -1, torsionTo = -1;  // topology indices
+    int bondFeature = -1, angleFeature = -1, torsionFeature = -1;
+    double fixedBondNm = 0.0, fixedAngleRad = 0.0;
+  };
+  const std::vector<Row>& rows() const { return rows_; }
 
   int featureCount() const { return static_cast<int>(features_.size()); }
   const std::vector<FeatureInfo>& features() const { return features_; }
@@ -99,14 +116,24 @@ class ZMatrix {
   // Non-finite features give non-finite coordinates, never an exception.
   StructureBatchNm rebuild(const FeatureMatrix& features) const;
 
+  // The move's inverse (MATH.md 4b): moves the Z-matrix atoms of positionsNm
+  // to features[0..D), keeping the frame of rows 0-2 as it is (row 0's
+  // position, row 1's direction from it, the half-plane of row 2) and every
+  // bond and angle that is not a feature at its value in positionsNm (the
+  // amide H's). Atoms of no row are left alone. With the frame and the
+  // non-feature coordinates fixed, this is a bijection whose Cartesian volume
+  // element is exp(logVolumeElement(features)) up to a constant factor.
+  void reposition(const double* features, PositionsNm& positionsNm) const;
+  // log prod_r b_r^2 sin(theta_r) over the rows' feature bonds and angles:
+  // the Z-matrix volume element, up to the factor of the fixed coordinates.
+  double logVolumeElement(const double* features) const;
+  // Bonds > 0, angles in (0, pi), everything finite: where the map is a bijection.
+  bool inDomain(const double* features) const;
+
  private:
-  struct ResolvedRow {
-    int atom;
-    int bondTo = -1, angleTo = -1, torsionTo = -1;  // topology indices
-    int bondFeature = -1, angleFeature = -1, torsionFeature = -1;
-    double fixedBondNm = 0.0, fixedAngleRad = 0.0;
-  };
-  std::vector<ResolvedRow> rows_;
+  void build(const ZMatrixDefinition& definition, const std::function<int(const ZAtomName&)>& resolve,
+             const std::function<std::string(int)>& atomLabelOf);
+  std::vector<Row> rows_;
   std::vector<FeatureInfo> features_;
   std::vector<int> rowAtoms_;
   int atomCount_ = 0;

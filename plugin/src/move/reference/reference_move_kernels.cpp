@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "activediff/plugin/generative_move_kernels.h"
-#include "torsion_move_engine.h"
+#include "generative_move_engine.h"
 
 namespace activediff::plugin {
 namespace {
@@ -20,14 +20,14 @@ class GenerativeMoveKernel : public ApplyGenerativeMoveKernel {
   GenerativeMoveKernel(std::string name, const OpenMM::Platform& platform)
       : ApplyGenerativeMoveKernel(std::move(name), platform) {}
   void initialize(const OpenMM::System& system, const GenerativeMonteCarloMove& move) override {
-    engine_ = std::make_unique<TorsionMoveEngine>(system, move);
+    engine_ = std::make_unique<GenerativeMoveEngine>(system, move);
   }
   bool attempt(OpenMM::ContextImpl& context, long long stepCount) override {
     return engine_->attempt(context, stepCount);
   }
 
  private:
-  std::unique_ptr<TorsionMoveEngine> engine_;
+  std::unique_ptr<GenerativeMoveEngine> engine_;
 };
 
 class GenerativeMoveKernelFactory : public OpenMM::KernelFactory {

@@ -1,4 +1,4 @@
-#include "torsion_move_engine.h"
+#include "generative_move_engine.h"
 
 #include <openmm/Context.h>
 #include <openmm/Integrator.h>
@@ -20,6 +20,7 @@
 #include "activediff/model/generator.h"
 #include "activediff/model/layout.h"
 #include "activediff/model/van_loan_kernel.h"
+#include "activediff/featurize/zmatrix.h"
 #include "activediff/plugin/backbone_torsions.h"
 #include "activediff/plugin/openmm_setup.h"
 
@@ -57,10 +58,39 @@ double potentialEnergy(OpenMM::ContextImpl& context) {
   return context.getOwner().getState(OpenMM::State::Energy, false, groups).getPotentialEnergy();
 }
 
-// The System-level checks of the atoms, as an OpenMMException.
-BackboneTorsions torsionsOf(const OpenMM::System& system, const std::array<int, 5>& atoms) {
+// The chart of the model's features on the System, its System-level checks
+// (activediff::Error) turned into an OpenMMException.
+std::unique_ptr<MoveChart> chartFor(const OpenMM::System& system, const model::FeatureSpec& spec,
+                                    const std::vector<int>& atoms) {
+  const ZMatrixDefinition zmatrix = cappedResidueZMatrix();
+  const bool phiPsi = spec.dims() == 2 && spec.names[0] == "phi" && spec.names[1] == "psi";
+  const bool internal = spec.featureSet == zmatrix.name;
+  if (!phiPsi && !internal)
+    throw OpenMMException("GenerativeMonteCarloMove: the checkpoint models " + std::to_string(spec.dims()) +
+                          " features (" + spec.featureSet + "); the move needs a 2D (phi, psi) model or a 25D (" +
+                          zmatrix.name + ") one");
+  const std::size_t needed = phiPsi ? 5 : zmatrix.rows.size();
+  if (atoms.size() != needed)
+    throw OpenMMException("GenerativeMonteCarloMove: the move holds " + std::to_string(atoms.size()) +
+                          " feature atoms, but its " + (phiPsi ? "2D" : "25D") + " checkpoint needs " +
+                          std::to_string(needed));
   try {
-    return BackboneTorsions(system, atoms);
+    if (phiPsi) {
+      std::array<int, 5> five{};
+      std::copy(atoms.begin(), atoms.end(), five.begin());
+      return std::make_unique<TorsionChart>(BackboneTorsions(system, five));
+    }
+    auto chart = std::make_unique<ZMatrixChart>(system, zmatrix, atoms);
+    if (chart->dims() != spec.dims())
+      throw Error("the checkpoint has " + std::to_string(spec.dims()) + " features, the Z-matrix " +
+                  std::to_string(chart->dims()));
+    for (int d = 0; d < spec.dims(); ++d)
+      if (chart->zmatrix().features()[std::size_t(d)].periodic != bool(spec.periodic[std::size_t(d)]))
+        throw Error("feature " + std::to_string(d) + " (" + spec.names[std::size_t(d)] +
+                    ") is periodic in one of checkpoint and Z-matrix and not in the other");
+    return chart;
+  } catch (const OpenMMException&) {
+    throw;
   } catch (const std::exception& e) {
     throw OpenMMException(std::string("GenerativeMonteCarloMove: ") + e.what());
   }
@@ -68,17 +98,19 @@ BackboneTorsions torsionsOf(const OpenMM::System& system, const std::array<int, 
 
 }  // namespace
 
-TorsionMoveEngine::TorsionMoveEngine(const OpenMM::System& system, const GenerativeMonteCarloMove& move)
-    : torsions_(torsionsOf(system, move.getTorsionAtoms())),
-      seed_(move.getRandomNumberSeed()),
+GenerativeMoveEngine::GenerativeMoveEngine(const OpenMM::System& system, const GenerativeMonteCarloMove& move)
+    : seed_(move.getRandomNumberSeed()),
       densitySteps_(move.getDensitySteps()),
       interval_(move.getInterval()),
-      omitProposalDensity_(move.getOmitProposalDensityForTesting()) {
+      omitProposalDensity_(move.getOmitProposalDensityForTesting()),
+      omitVolumeElement_(move.getOmitVolumeElementForTesting()) {
+  for (int a : move.getFeatureAtoms())
+    if (a >= system.getNumParticles())
+      throw OpenMMException("GenerativeMonteCarloMove: feature atom " + std::to_string(a) +
+                            " is beyond the System's " + std::to_string(system.getNumParticles()) +
+                            " particles (made for another molecule?)");
   generator_ = loadGenerator(move.getCheckpoint());
-  const model::FeatureSpec& spec = generator_->features();
-  if (spec.dims() != 2 || spec.names[0] != "phi" || spec.names[1] != "psi")
-    throw OpenMMException("GenerativeMonteCarloMove: the checkpoint models " + std::to_string(spec.dims()) +
-                          " features (" + spec.featureSet + "); the move needs a 2D (phi, psi) model");
+  chart_ = chartFor(system, generator_->features(), move.getFeatureAtoms());
   if (generator_->sde().channels() == 2) {
     const model::DataConditionedKernel k = model::VanLoanKernel(generator_->sde()).givenX0(generator_->timeEpsilon());
     auxMean_ = k.meanCoefficient(1);
@@ -86,11 +118,12 @@ TorsionMoveEngine::TorsionMoveEngine(const OpenMM::System& system, const Generat
   }
 }
 
-TorsionMoveEngine::~TorsionMoveEngine() = default;
+GenerativeMoveEngine::~GenerativeMoveEngine() = default;
 
-bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCount) {
+bool GenerativeMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCount) {
   const model::FeatureSpec& spec = generator_->features();
   const int channels = generator_->sde().channels();
+  const int dims = chart_->dims();
   model::Rng rng(model::streamSeed(seed_, 2 * std::uint64_t(stepCount)));
   std::normal_distribution<double> normal;
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -98,21 +131,21 @@ bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCoun
   std::vector<OpenMM::Vec3> positions, velocities;
   context.getPositions(positions);
   context.getVelocities(velocities);
-  Eigen::ArrayXXd features(1, 2);
-  features(0, 0) = torsions_.phiRad(positions);
-  features(0, 1) = torsions_.psiRad(positions);
-  Eigen::ArrayXXd current(1, channels * 2);
-  current.leftCols(2) = spec.toModel(features);
+  Eigen::ArrayXXd features(1, dims);
+  chart_->features(positions, features.data());
+  Eigen::ArrayXXd current(1, channels * dims);
+  current.leftCols(dims) = spec.toModel(features);
   auto logAux = [&](const Eigen::ArrayXXd& z) {
     double sum = 0.0;
-    for (int d = 0; d < 2; ++d) {
-      const double r = z(0, 2 + d) - auxMean_ * z(0, d);
+    for (int d = 0; d < dims; ++d) {
+      const double r = z(0, dims + d) - auxMean_ * z(0, d);
       sum += -0.5 * r * r / auxVariance_ - 0.5 * std::log(2.0 * M_PI * auxVariance_);
     }
     return sum;
   };
   if (channels == 2)
-    for (int d = 0; d < 2; ++d) current(0, 2 + d) = auxMean_ * current(0, d) + std::sqrt(auxVariance_) * normal(rng);
+    for (int d = 0; d < dims; ++d)
+      current(0, dims + d) = auxMean_ * current(0, d) + std::sqrt(auxVariance_) * normal(rng);
 
   // Proposals are independent of the chain's state, so they are drawn ahead
   // in blocks of kProposalBlock attempts (one batched density integral
@@ -132,25 +165,44 @@ bool TorsionMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepCoun
   proposal.features = proposals_->features.row(row);
   proposal.logDensity = proposals_->logDensity.segment(row, 1);
   // Outside the chart [cut, cut + 2 pi): zero target density there.
-  for (int d = 0; d < 2; ++d) {
+  for (int d = 0; d < dims; ++d) {
     if (!spec.periodic[d]) continue;
     const double unwrapped = spec.mean(d) + spec.stddev(d) * proposal.z(0, d);
     if (!(unwrapped >= spec.branchCutsRad[d] && unwrapped < spec.branchCutsRad[d] + 2.0 * M_PI)) return false;
   }
+  // Features are row-major here only for one row: copy to be sure.
+  const std::vector<double> proposed(proposal.features.data(), proposal.features.data() + dims);
+  std::vector<OpenMM::Vec3> newPositions = positions, newVelocities = velocities;
+  if (!chart_->place(proposed.data(), newPositions, newVelocities)) return false;
   const double logQCurrent = generator_->logDensityOfStates(current, densitySteps_)(0);
   const double logQProposal = proposal.logDensity(0);
 
   const double energyBefore = potentialEnergy(context);
-  std::vector<OpenMM::Vec3> newPositions = positions, newVelocities = velocities;
-  torsions_.set(newPositions, &newVelocities, proposal.features(0, 0), proposal.features(0, 1));
   context.setPositions(newPositions);
   const double energyAfter = potentialEnergy(context);
   const double kT = kMolarGasConstantKjPerMolK * context.getParameter(GenerativeMonteCarloMove::Temperature());
   double logAcceptance = -(energyAfter - energyBefore) / kT;
+  if (!omitVolumeElement_)
+    logAcceptance += chart_->logVolumeElement(proposed.data()) - chart_->logVolumeElement(features.data());
   if (!omitProposalDensity_) logAcceptance += logQCurrent - logQProposal;
   if (channels == 2) logAcceptance += logAux(proposal.z) - logAux(current);
   if (std::isfinite(energyAfter) && std::log(uniform(rng)) < logAcceptance) {
-    context.setVelocities(newVelocities);
+    const std::vector<int>& redrawn = chart_->redrawnVelocityAtoms();
+    if (!redrawn.empty()) {
+      // Maxwell-Boltzmann at the move's temperature, from the attempt's own
+      // stream, then projected onto the constraints.
+      const OpenMM::System& system = context.getSystem();
+      for (int a : redrawn) {
+        const double mass = system.getParticleMass(a);
+        if (mass == 0.0) continue;
+        const double sd = std::sqrt(kT / mass);
+        newVelocities[std::size_t(a)] = OpenMM::Vec3(sd * normal(rng), sd * normal(rng), sd * normal(rng));
+      }
+      context.setVelocities(newVelocities);
+      context.applyVelocityConstraints(context.getIntegrator().getConstraintTolerance());
+    } else {
+      context.setVelocities(newVelocities);
+    }
     return true;
   }
   context.setPositions(positions);
