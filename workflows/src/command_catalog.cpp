@@ -59,7 +59,8 @@ const std::vector<CommandSummary>& commandCatalog() {
        "its starting state against t*, with standard errors. --mixture diamond uses the exact mixture score "
        "instead (states = modes). Writes report.json, report.md and state_memory.png."},
       {120, "mcmove",
-       "Write a trained 2D (phi, psi) model as an OpenMM Force (XML) that moves the backbone torsions by exact "
+       "Write a trained 2D (phi, psi) or 25D model as an OpenMM Force (XML) that moves the backbone torsions (or "
+       "the 25 internal coordinates, hydrogens carried along) by exact "
        "Metropolis-Hastings every N steps inside any OpenMM simulation, C++ or Python; load the plugin directory "
        "(activediff --plugin-dir) first."},
       {130, "seed",
