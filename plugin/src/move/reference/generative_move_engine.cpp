@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -17,10 +18,10 @@
 
 #include "activediff/featurize/error.h"
 #include "activediff/featurize/geometry.h"
+#include "activediff/featurize/zmatrix.h"
 #include "activediff/model/generator.h"
 #include "activediff/model/layout.h"
 #include "activediff/model/van_loan_kernel.h"
-#include "activediff/featurize/zmatrix.h"
 #include "activediff/plugin/backbone_torsions.h"
 #include "activediff/plugin/openmm_setup.h"
 
@@ -170,7 +171,7 @@ bool GenerativeMoveEngine::attempt(OpenMM::ContextImpl& context, long long stepC
     const double unwrapped = spec.mean(d) + spec.stddev(d) * proposal.z(0, d);
     if (!(unwrapped >= spec.branchCutsRad[d] && unwrapped < spec.branchCutsRad[d] + 2.0 * M_PI)) return false;
   }
-  // Features are row-major here only for one row: copy to be sure.
+  // The proposal as a plain array for the chart (one row of an Eigen array).
   const std::vector<double> proposed(proposal.features.data(), proposal.features.data() + dims);
   std::vector<OpenMM::Vec3> newPositions = positions, newVelocities = velocities;
   if (!chart_->place(proposed.data(), newPositions, newVelocities)) return false;
