@@ -84,7 +84,7 @@ TEST(PipelineScript, NonsenseIsRefused) {
   const std::string script = "bash " + (testing::sourceDir() / "workflows" / "pipeline.sh").string() + " --dry-run ";
   EXPECT_NE(testing::runCommand(script + "--process passive --tau 0.5").exitCode, 0);
   EXPECT_NE(testing::runCommand(script + "--process brownian").exitCode, 0);
-  EXPECT_NE(testing::runCommand(script + "--features 25d --process passive").exitCode, 0);  // no shipped config
+  EXPECT_NE(testing::runCommand(script + "--features 25d --process cld").exitCode, 0);  // no shipped config
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ inline std::vector<ShippedSampling> shippedSampling() {
       {"2d-active", active, gsscs, 20, TimeGrid::EdmSigma, 3, 0.5},
       {"2d-cld", cld, gsscs, 20, TimeGrid::EdmSigma, 3},
       {"25d-active", active, gsscs, 20, TimeGrid::EdmSigma, 3, 0.5},
+      {"25d-passive", passive, gsscs, 20, TimeGrid::LogUniform, 3},
   };
 }
 

@@ -117,7 +117,7 @@ TEST(ModelConfig, ShippedConfigsHaveTheTestedProcessAndSampler) {
 }
 
 TEST(ModelConfig, ShippedExampleConfigsParse) {
-  for (const char* name : {"2d-active", "2d-passive", "2d-cld", "25d-active"}) {
+  for (const char* name : {"2d-active", "2d-passive", "2d-cld", "25d-active", "25d-passive"}) {
     const std::string file =
         std::string(ACTIVEDIFF_EXAMPLES_DIR) + "/configs/" + name + ".toml";
     EXPECT_NO_THROW(loadConfig(file)) << file;
