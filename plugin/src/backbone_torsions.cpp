@@ -70,25 +70,15 @@ BackboneTorsions::BackboneTorsions(const OpenMM::System& system, const std::arra
       throw Error("torsion atom " + std::to_string(a) + " is beyond the System's " + std::to_string(n) +
                   " particles (made for another molecule?)");
   const char* element = "CNCCN";
-  const double expected[] = {12.011, 14.007, 12.011, 12.011, 14.007};
   for (int i = 0; i < 5; ++i) {
     const double mass = system.getParticleMass(atoms_[i]);
-    if (std::abs(mass - expected[i]) > 2.5)
+    if (!massFitsElement(mass, element[i]))
       throw Error("torsion atom " + std::to_string(atoms_[i]) + " has mass " + std::to_string(mass) +
                   ", not that of " + element[i] + " (the atoms must be C(i-1), N, CA, C, N(i+1) of this System)");
   }
-  std::vector<std::vector<int>> neighbours(n);
-  for (const auto& [i, j] : covalentBondsOf(system)) {
-    neighbours[i].push_back(j);
-    neighbours[j].push_back(i);
-  }
-  auto bonded = [&](int i, int j) {
-    for (int k : neighbours[i])
-      if (k == j) return true;
-    return false;
-  };
+  const std::vector<std::vector<int>> neighbours = bondGraphOf(system);
   for (int i = 0; i + 1 < 5; ++i)
-    if (!bonded(atoms_[i], atoms_[i + 1]))
+    if (!bonded(neighbours, atoms_[i], atoms_[i + 1]))
       throw Error("torsion atoms " + std::to_string(atoms_[i]) + " and " + std::to_string(atoms_[i + 1]) +
                   " are not bonded in the System (bonds and constraints): not C(i-1)-N-CA-C-N(i+1)");
   phiFragment_ = sideOf(neighbours, atoms_[1], atoms_[2]);

@@ -2,6 +2,8 @@
 
 #include <OpenMM.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -99,6 +101,32 @@ std::vector<std::pair<int, int>> covalentBondsOf(const OpenMM::System& system, s
     }
   }
   return bonds;
+}
+
+std::vector<std::vector<int>> bondGraphOf(const OpenMM::System& system) {
+  std::vector<std::vector<int>> graph(std::size_t(system.getNumParticles()));
+  for (const auto& [i, j] : covalentBondsOf(system)) {
+    graph[std::size_t(i)].push_back(j);
+    graph[std::size_t(j)].push_back(i);
+  }
+  for (std::vector<int>& neighbours : graph) {
+    std::sort(neighbours.begin(), neighbours.end());
+    neighbours.erase(std::unique(neighbours.begin(), neighbours.end()), neighbours.end());
+  }
+  return graph;
+}
+
+bool massFitsElement(double massU, char element) {
+  double standard = 0.0;
+  switch (element) {
+    case 'H': return massU > 0.5 && massU < 5.0;
+    case 'C': standard = 12.011; break;
+    case 'N': standard = 14.007; break;
+    case 'O': standard = 15.999; break;
+    case 'S': standard = 32.06; break;
+    default: return false;
+  }
+  return std::abs(massU - standard) <= 2.5;
 }
 
 // featurize's plausibility check with the System's bonds and constraints as

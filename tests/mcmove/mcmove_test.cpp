@@ -414,10 +414,9 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
     }
     return chain;
   };
-  auto meanAndError = [](const std::vector<double>& x) { return batchMeanAndError(x); };
 
   const Chain exact = runChain(true, false, 2000);
-  const auto [p1, se1] = meanAndError(exact.basin);
+  const auto [p1, se1] = batchMeanAndError(exact.basin);
   EXPECT_LT(std::abs(p1 - phiWeight[0]), 4.0 * se1 + 0.01) << "basin weight " << p1 << " +- " << se1;
   EXPECT_LT(se1, 0.06) << "too few crossings to discriminate";
 
@@ -445,15 +444,15 @@ TEST_F(McMove, MoveReproducesAClosedFormTorsionLawThatMdCannotCross) {
     const double logWNew = logTarget(proposal.features(i, 0), proposal.features(i, 1)) - proposal.logDensity(i);
     acceptance[i] = inChart ? std::min(1.0, std::exp(logWNew - logW)) : 0.0;
   }
-  const auto [predicted, sePredicted] = meanAndError(acceptance);
-  const auto [measured, seMeasured] = meanAndError(exact.accepted);
+  const auto [predicted, sePredicted] = batchMeanAndError(acceptance);
+  const auto [measured, seMeasured] = batchMeanAndError(exact.accepted);
   EXPECT_LT(std::abs(measured - predicted), 4.0 * std::hypot(seMeasured, sePredicted) + 0.005)
       << "acceptance " << measured << " +- " << seMeasured << ", predicted " << predicted << " +- " << sePredicted;
   EXPECT_GT(measured, 0.02);
 
   // Negative control: without q in the ratio the chain samples pi q, not pi.
   const Chain biasedChain = runChain(true, true, 600);
-  const auto [p1Biased, seBiased] = meanAndError(biasedChain.basin);
+  const auto [p1Biased, seBiased] = batchMeanAndError(biasedChain.basin);
   EXPECT_GT(std::abs(p1Biased - phiWeight[0]), 5.0 * seBiased)
       << "the control without q gave " << p1Biased << " +- " << seBiased << ": the test does not discriminate";
 

@@ -47,6 +47,20 @@ BondPlausibility bondPlausibilityOf(const OpenMM::System& system);
 std::vector<std::pair<int, int>> covalentBondsOf(const OpenMM::System& system,
                                                  std::vector<double>* lengthsNm = nullptr);
 
+// The System's bond graph: each particle's neighbours over covalentBondsOf,
+// sorted, a bond listed twice (a bond term and a constraint) once.
+std::vector<std::vector<int>> bondGraphOf(const OpenMM::System& system);
+inline bool bonded(const std::vector<std::vector<int>>& graph, int i, int j) {
+  for (int k : graph[std::size_t(i)])
+    if (k == j) return true;
+  return false;
+}
+
+// Whether a particle's mass (u) can be that of element (C, N, O, S or H): a
+// heavy atom within 2.5 u of its standard mass, which admits hydrogen mass
+// repartitioning; a hydrogen between 0.5 and 5 u (repartitioned up to 4 u).
+bool massFitsElement(double massU, char element);
+
 // Molar gas constant in kJ/(mol K), as OpenMM uses it.
 inline constexpr double kMolarGasConstantKjPerMolK = 0.00831446261815324;
 

@@ -2,7 +2,6 @@
 
 #include <Eigen/Geometry>
 #include <cmath>
-#include <algorithm>
 #include <deque>
 #include <string>
 
@@ -33,17 +32,6 @@ bool frameOf(const PositionsNm& p, int origin, int axis, int plane, Eigen::Matri
   return true;
 }
 
-double elementMass(char element) {
-  switch (element) {
-    case 'C': return 12.011;
-    case 'N': return 14.007;
-    case 'O': return 15.999;
-    case 'S': return 32.06;
-    case 'H': return 1.008;
-    default: return 0.0;
-  }
-}
-
 }  // namespace
 
 void TorsionChart::features(const std::vector<OpenMM::Vec3>& positionsNm, double* out) const {
@@ -63,31 +51,15 @@ ZMatrixChart::ZMatrixChart(const OpenMM::System& system, const ZMatrixDefinition
   const int n = system.getNumParticles();
   for (std::size_t r = 0; r < rowAtoms.size(); ++r) {
     const char element = definition.rows[r].atom.name.empty() ? '?' : definition.rows[r].atom.name[0];
-    const double expected = elementMass(element), mass = system.getParticleMass(rowAtoms[r]);
-    // 2.5 u admits hydrogen mass repartitioning on heavy atoms; a hydrogen
-    // itself may carry up to 4 u.
-    const bool fits = element == 'H' ? mass > 0.5 && mass < 5.0 : std::abs(mass - expected) <= 2.5;
-    if (!fits)
+    const double mass = system.getParticleMass(rowAtoms[r]);
+    if (!massFitsElement(mass, element))
       throw Error("Z-matrix atom " + std::to_string(rowAtoms[r]) + " (row " + std::to_string(r) + ", " +
                   definition.rows[r].atom.name + ") has mass " + std::to_string(mass) + ", not that of " +
                   std::string(1, element) + " (the atoms must be the model's Z-matrix atoms of this System)");
   }
-  std::vector<std::vector<int>> neighbours(n);
-  for (const auto& [i, j] : covalentBondsOf(system)) {
-    neighbours[i].push_back(j);
-    neighbours[j].push_back(i);
-  }
-  for (std::vector<int>& list : neighbours) {  // a bond listed twice (a bond term and a constraint) counts once
-    std::sort(list.begin(), list.end());
-    list.erase(std::unique(list.begin(), list.end()), list.end());
-  }
-  auto bonded = [&](int i, int j) {
-    for (int k : neighbours[i])
-      if (k == j) return true;
-    return false;
-  };
+  const std::vector<std::vector<int>> neighbours = bondGraphOf(system);
   for (const ZMatrix::Row& row : zmatrix_.rows())
-    if (row.bondTo >= 0 && !bonded(row.atom, row.bondTo))
+    if (row.bondTo >= 0 && !bonded(neighbours, row.atom, row.bondTo))
       throw Error("Z-matrix atoms " + std::to_string(row.atom) + " and " + std::to_string(row.bondTo) +
                   " are not bonded in the System (bonds and constraints): a checkpoint for another molecule?");
 
