@@ -126,13 +126,22 @@ TEST_F(ExportCli, PythonReproducesThe2dMlpNetwork) {
   EXPECT_EQ(auxOnly["forward_output"]["channels"], nlohmann::json::array({"eta"}));
 }
 
-TEST_F(ExportCli, PythonReproducesThe25dResidualNetwork) {
+// The shipped 25D config (a preconditioned MLP learning both channels) and
+// the residual network, which no shipped config uses any more.
+TEST_F(ExportCli, PythonReproducesThe25dNetworks) {
   const auto d = exportAndCompare("25d-active");
   ASSERT_FALSE(d.is_null());
-  EXPECT_EQ(d["network"]["kind"], "resmlp");
+  EXPECT_EQ(d["network"]["kind"], "mlp");
+  EXPECT_EQ(d["network"]["preconditioning"]["kind"], "marginal");
   EXPECT_EQ(d["features"]["names"].size(), 25u);
   EXPECT_EQ(d["forward_inputs"]["z"]["shape"][1], 50);
-  EXPECT_EQ(d["forward_output"]["shape"][1], 25);
+  EXPECT_EQ(d["forward_output"]["shape"][1], 50);  // x and eta scores
+  const auto residual = exportAndCompare("25d-active", false, "-resmlp",
+                                         " --set network.kind=resmlp --set network.all_channels=false");
+  ASSERT_FALSE(residual.is_null());
+  EXPECT_EQ(residual["network"]["kind"], "resmlp");
+  EXPECT_EQ(residual["forward_inputs"]["z"]["shape"][1], 50);
+  EXPECT_EQ(residual["forward_output"]["shape"][1], 25);
 }
 
 TEST_F(ExportCli, PythonReproducesAOneChannelNetworkAndTheRawWeights) {
@@ -145,9 +154,9 @@ TEST_F(ExportCli, PythonReproducesAOneChannelNetworkAndTheRawWeights) {
   EXPECT_EQ(raw["module"]["weights"], "raw");
 }
 
-// The other network options: marginal preconditioning (the module computes
-// the Van Loan kernel itself, so its table must agree with the C++ one), with
-// both output channels of a two-channel process and with one channel, and
+// The network options: marginal preconditioning (the module computes the Van
+// Loan kernel itself, so its table must agree with the C++ one), with both
+// output channels of a two-channel process and with one channel, none, and
 // the time features at the input only (checkpoints before time_conditioning).
 TEST_F(ExportCli, PythonReproducesPreconditionedAndInputTimeNetworks) {
   const auto both = exportAndCompare("2d-active", false, "-marginal",
@@ -158,6 +167,10 @@ TEST_F(ExportCli, PythonReproducesPreconditionedAndInputTimeNetworks) {
   const auto one = exportAndCompare("2d-passive", false, "-marginal", " --set network.preconditioning=marginal");
   ASSERT_FALSE(one.is_null());
   EXPECT_EQ(one["network"]["preconditioning"]["kind"], "marginal");
+  // Shipped configs precondition; the plain network is still an option.
+  const auto plain = exportAndCompare("2d-active", false, "-none", " --set network.preconditioning=none");
+  ASSERT_FALSE(plain.is_null());
+  EXPECT_EQ(plain["network"]["preconditioning"]["kind"], "none");
   const auto input = exportAndCompare("2d-cld", false, "-input", " --set network.time_conditioning=input");
   ASSERT_FALSE(input.is_null());
   EXPECT_EQ(input["network"]["time_conditioning"], "input");
