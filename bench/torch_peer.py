@@ -53,8 +53,12 @@ What is the same as activediff (file: function):
 What differs (on purpose or not built):
   - random streams: numpy PCG64 instead of activediff's Rng, so runs with the
     same seed are reproducible here but not draw-for-draw equal to activediff's
-  - network.preconditioning = "marginal", samplers rk45 and sscs, the kernel
-    grids log-sigma / edm, Tweedie denoising, --resume: not built (errors say so)
+  - samplers rk45 and sscs, the kernel grids log-sigma / edm, Tweedie
+    denoising, --resume: not built (errors say so)
+  - network.preconditioning = "marginal" (model/src/training_targets.cpp
+    preconditioningTable) is applied around the module rather than inside
+    it: the network sees W z, and training fits it to the target minus G z
+    (the same loss as activediff's (F + G z - target)^2); sampling adds G z
   - the kernel's series at the scaled time is written as the Taylor series of
     exp(A h) and of S(h) (solution of dS/dt = A S + S A^T + Q), not as the
     blocks of Van Loan's 4x4 exponential; same scaling and doubling; a plain
@@ -70,7 +74,12 @@ Validation (2026-12, bench/torch_peer.py kernel --against, scratch checks):
   times 7.30 / 6.95 / 1.30 equal; the network with an export's weights gives
   bit-identical outputs; 1000 steps on ala2 run1 (2d-*.toml): final window
   loss passive 0.3341 vs activediff 0.3342, active 0.3687 vs 0.3679, CLD
-  0.2873 vs 0.2870.
+  0.2873 vs 0.2870. With network.preconditioning = "marginal" (2026-12-03):
+  activediff's exported weights in this network and Preconditioner give the
+  TorchScript module's outputs (which compute activediff's preconditioning
+  table) to 1.2e-7 relative (passive) and 7.4e-8 (active) over t_eps..T;
+  1,000 steps on run1: loss passive 0.3286 vs activediff 0.3302, active
+  0.3850 vs 0.3858.
 
 Examples (one core, one thread):
   taskset -c 0 /usr/bin/python3 bench/torch_peer.py train --data DATASET \
@@ -469,9 +478,6 @@ class ScoreNet(torch.nn.Module):
     def __init__(self, net_config, inputs, outputs, t_eps, end_time):
         super().__init__()
         self.kind = net_config["kind"]
-        if net_config["preconditioning"] != "none":
-            raise PeerError("network.preconditioning = \"marginal\" is not built in torch_peer.py "
-                            "(activediff's default, \"none\", is)")
         f = net_config["time_frequencies"]
         width, depth = net_config["width"], net_config["depth"]
         self.log_anchor = math.log(t_eps / 10.0)
@@ -514,6 +520,63 @@ class ScoreNet(torch.nn.Module):
         for i in range(1, n - 2, 2):
             h = h + self._linear(i + 1, silu(self._linear(i, silu(h), tf)), tf)
         return self._linear(n - 1, silu(h), tf)
+
+
+class Preconditioner:
+    """network.preconditioning (training_targets.h preconditioningTable): with
+    C(t) the marginal covariance of z_t for unit-variance data, the network
+    sees W z with W = L_C^{-1}, and its whitened output is G z + F with
+    G = -diag(sqrt(v_c)) C^{-1} (rows of the output channels). Disabled, W = I
+    and G = 0. Per-row times (training) or one time (sampling, cached)."""
+
+    def __init__(self, kernel, outputs, enabled):
+        self.kernel, self.outputs, self.enabled = kernel, outputs, enabled
+        self.cache = {}
+
+    def _table(self, t):
+        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        cov = self.kernel.marginal(t, 1.0)
+        l = cholesky_on_channels(cov)
+        sd = conditional_sd(self.kernel.given_x0(t)[1])
+        precision = np.linalg.inv(cov)
+        w = np.zeros((t.size, 3))  # xx, aux-x, aux-aux
+        w[:, 0] = 1.0 / l[:, 0, 0]
+        if self.kernel.c == 2:
+            w[:, 1] = -l[:, 1, 0] / (l[:, 0, 0] * l[:, 1, 1])
+            w[:, 2] = 1.0 / l[:, 1, 1]
+        g = np.stack([-sd[:, ch:ch + 1] * precision[:, ch, :] for ch in self.outputs], axis=1)
+        return w, g  # g: [n, outputs, c]
+
+    def table(self, t):
+        if np.ndim(t) == 0:
+            key = float(t)
+            if key not in self.cache:
+                self.cache[key] = self._table(key)
+            return self.cache[key]
+        return self._table(t)
+
+    def inputs(self, z, t, dims):
+        """W z, z [n, c D] (t scalar or [n])."""
+        if not self.enabled:
+            return z
+        w, _ = self.table(t)
+        out = np.empty_like(z)
+        out[:, :dims] = w[:, 0:1] * z[:, :dims]
+        if self.kernel.c == 2:
+            out[:, dims:] = w[:, 1:2] * z[:, :dims] + w[:, 2:3] * z[:, dims:]
+        return out
+
+    def gaussian(self, z, t, dims):
+        """G z: [n, len(outputs) D] in whitened units (zero when disabled)."""
+        n = z.shape[0]
+        if not self.enabled:
+            return np.zeros((n, len(self.outputs) * dims))
+        _, g = self.table(t)
+        out = np.zeros((n, len(self.outputs) * dims))
+        for block in range(len(self.outputs)):
+            for ch in range(self.kernel.c):
+                out[:, block * dims:(block + 1) * dims] += g[:, block, ch:ch + 1] * z[:, ch * dims:(ch + 1) * dims]
+        return out
 
 
 # --------------------------------------------------------------------------
@@ -751,6 +814,7 @@ def cmd_train(args):
     dims = x_train.shape[1]
     c = process.channels
 
+    pre = Preconditioner(kernel, outputs, config["network"]["preconditioning"] == "marginal")
     torch.manual_seed(tc["seed"])
     net = ScoreNet(config["network"], c * dims, len(outputs) * dims, t_eps, end_time)
     ema = copy.deepcopy(net)
@@ -772,7 +836,8 @@ def cmd_train(args):
             t = draw_times(vrng, tc["time_sampling"], n, t_eps, end_time)
             noise = vrng.standard_normal((n, c * dims))
             zt, target = make_batch(kernel, outputs, x_val[rows], t, noise)
-            val_batches.append((to_f32(zt), to_f32(t), to_f32(target)))
+            target = target - pre.gaussian(zt, t, dims)
+            val_batches.append((to_f32(pre.inputs(zt, t, dims)), to_f32(t), to_f32(target)))
 
     def validation_loss(model):
         if not val_batches:
@@ -796,6 +861,9 @@ def cmd_train(args):
         t = draw_times(rng, tc["time_sampling"], bs, t_eps, end_time)
         noise = rng.standard_normal((bs, c * dims))
         zt, target = make_batch(kernel, outputs, x_train[rows], t, noise)
+        # The loss (F(W z) + G z - target)^2 with G z moved to the target.
+        target = target - pre.gaussian(zt, t, dims)
+        zt = pre.inputs(zt, t, dims)
         warm = min(1.0, step / tc["warmup_steps"]) if tc["warmup_steps"] > 0 else 1.0
         for g in optimizer.param_groups:
             g["lr"] = tc["learning_rate"] * warm
@@ -894,15 +962,19 @@ def make_time_grid(grid, t_eps, end_time, steps):
 class ScoreFunction:
     """The network as a score model: score_c = output_c / sqrt(v_c(t))."""
 
-    def __init__(self, net, kernel, outputs, dims):
-        self.net, self.kernel, self.outputs, self.dims = net, kernel, outputs, dims
+    def __init__(self, net, kernel, outputs, dims, pre):
+        self.net, self.kernel, self.outputs, self.dims, self.pre = net, kernel, outputs, dims, pre
         self.calls = 0
 
     def whitened(self, z, t):
         self.calls += 1
         with torch.inference_mode():
-            out = self.net(to_f32(z), torch.full((z.shape[0],), t, dtype=torch.float32))
-        return out.numpy().astype(np.float64)
+            out = self.net(to_f32(self.pre.inputs(z, t, self.dims)),
+                           torch.full((z.shape[0],), t, dtype=torch.float32))
+        out = out.numpy().astype(np.float64)
+        if self.pre.enabled:
+            out += self.pre.gaussian(z, t, self.dims)
+        return out
 
     def __call__(self, z, t):
         """[n, c D] score; channels without an output stay 0 (no sampler reads them)."""
@@ -1091,6 +1163,7 @@ def cmd_sample(args):
     net.load_state_dict(ck["state_dict"] if args.raw_weights else ck["ema_state_dict"])
     net.eval()
     grid = make_time_grid(args.grid, t_eps, end_time, args.steps)
+    pre = Preconditioner(kernel, ck["outputs"], config["network"]["preconditioning"] == "marginal")
     c = process.channels
     prior_l = cholesky_on_channels(kernel.marginal(end_time, 1.0))[0]
     deis_run = None
@@ -1105,7 +1178,7 @@ def cmd_sample(args):
         rng = np.random.default_rng([args.seed, b])
         noise = rng.standard_normal((rows, c * dims))
         z = apply_block(prior_l, noise, dims)  # N(0, marginal covariance at T, data variance 1)
-        score = ScoreFunction(net, kernel, ck["outputs"], dims)
+        score = ScoreFunction(net, kernel, ck["outputs"], dims, pre)
         if args.sampler == "em":
             z = euler_maruyama(process, dims, grid, score, z, rng)
         elif args.sampler == "heun":
