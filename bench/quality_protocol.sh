@@ -30,6 +30,11 @@
 #   --summary-only     featurize, train and sample nothing: redo the table (and
 #                      --json, --plot) from the reports an earlier run left in --out
 #   --baselines-only   skip train/sample: featurize and the baselines alone
+#   --models-from DIR  train nothing: sample the two models an earlier run left in
+#                      DIR (DIR/train-run1, DIR/train-run2) with this run's --sample
+#                      and --calls, writing samples and reports under --out (give
+#                      another --out than DIR to keep the earlier tables' reports);
+#                      --config, --steps and --set then only name the models
 #   --out DIR          work directory (default out/quality-<config name>); reruns back
 #                      earlier outputs up as #name.N# (the output policy)
 #   --json FILE        also write the table as JSON
@@ -45,7 +50,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AD="${ACTIVEDIFF:-${ACTIVEDIFF_BUILD_DIR:-$ROOT/build}/workflows/activediff}"
 PY=/usr/bin/python3
 EX="$ROOT/examples/ala2"
-CONFIG="$ROOT/examples/configs/2d-active.toml"; STEPS=""; SETS=(); SEEDS=10; SAMPLE=""; OUT=""; JSON=""; BASELINES_ONLY=0; CALLS=""; PLOT=""; SUMMARY_ONLY=0; PEER=0
+CONFIG="$ROOT/examples/configs/2d-active.toml"; STEPS=""; SETS=(); SEEDS=10; SAMPLE=""; OUT=""; JSON=""; BASELINES_ONLY=0; CALLS=""; PLOT=""; SUMMARY_ONLY=0; PEER=0; MODELS_FROM=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) CONFIG="$2"; shift 2 ;;
@@ -58,9 +63,10 @@ while [ $# -gt 0 ]; do
     --plot) PLOT="$2"; shift 2 ;;
     --summary-only) SUMMARY_ONLY=1; shift ;;
     --peer) PEER=1; shift ;;
+    --models-from) MODELS_FROM="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --json) JSON="$2"; shift 2 ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^set -euo/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "quality_protocol.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -88,6 +94,12 @@ LABELS=(default); for c in $CALLS; do LABELS+=("c$c"); done
 NAME="$(basename "$CONFIG" .toml)"
 case "$NAME" in 25d*) FEATURES=25d ;; *) FEATURES=2d ;; esac
 OUT="${OUT:-$ROOT/out/quality-$NAME}"
+if [ -n "$MODELS_FROM" ]; then
+  for r in 1 2; do
+    [ -f "$MODELS_FROM/train-run$r/checkpoint.adck" ] || [ -f "$MODELS_FROM/train-run$r/model/model.pt" ] ||
+      { echo "quality_protocol.sh: --models-from $MODELS_FROM: no trained model in train-run$r" >&2; exit 2; }
+  done
+fi
 mkdir -p "$OUT"
 TRAIN_EXTRA=(--set training.validation_fraction=0 "${SETS[@]+"${SETS[@]}"}")
 [ -n "$STEPS" ] && TRAIN_EXTRA+=(--steps "$STEPS")
@@ -120,8 +132,15 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         --quality-seeds "$SEEDS" -o "$RUN-baselines" >/dev/null
       continue
     fi
-    echo "== train on run$TRAIN ($N frames, $(basename "$CONFIG")${STEPS:+, $STEPS steps}) =="
-    TRAIN_CMD "$OUT/md-run$TRAIN" "$RUN" "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
+    if [ -n "$MODELS_FROM" ]; then
+      MODEL="$MODELS_FROM/train-run$TRAIN"
+      echo "== the model trained on run$TRAIN: $MODEL =="
+      mkdir -p "$RUN"
+    else
+      MODEL="$RUN"
+      echo "== train on run$TRAIN ($N frames, $(basename "$CONFIG")${STEPS:+, $STEPS steps}) =="
+      TRAIN_CMD "$OUT/md-run$TRAIN" "$RUN" "$CONFIG" "${TRAIN_EXTRA[@]+"${TRAIN_EXTRA[@]}"}" >/dev/null
+    fi
     for label in "${LABELS[@]}"; do
       if [ "$label" = default ]; then
         suffix=""; steps=("${SAMPLE_EXTRA[@]+"${SAMPLE_EXTRA[@]}"}")
@@ -130,7 +149,7 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
       fi
       for k in $(seq 1 "$SEEDS"); do
         echo "== run$TRAIN: sample ${label#c}${suffix:+ steps}, seed $k ($N samples), evaluate against run$UNSEEN =="
-        SAMPLE_CMD "$RUN" "$RUN/gen$suffix-$k" "$N" "$k" "${steps[@]+"${steps[@]}"}" >/dev/null
+        SAMPLE_CMD "$MODEL" "$RUN/gen$suffix-$k" "$N" "$k" "${steps[@]+"${steps[@]}"}" >/dev/null
         "$AD" evaluate --reference "$OUT/md-run$UNSEEN" --generated "$RUN/gen$suffix-$k" --training "$OUT/md-run$TRAIN" \
           --quality-seeds "$SEEDS" -o "$RUN/report$suffix-$k" >/dev/null
       done
@@ -140,7 +159,7 @@ fi
 
 SET_WORDS="${SETS[*]+"${SETS[*]}"}"
 WHO=""; [ "$PEER" = 0 ] || WHO="PyTorch peer, "
-QP_TITLE="$WHO$NAME${STEPS:+, $STEPS training steps}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
+QP_TITLE="$WHO$NAME${STEPS:+, $STEPS training steps}${MODELS_FROM:+ (models from $MODELS_FROM)}${SET_WORDS:+, ${SET_WORDS//--set /}}${SAMPLE:+, sample $SAMPLE}, $SEEDS seeds a direction" \
 $PY - "$OUT" "$SEEDS" "$BASELINES_ONLY" "$JSON" "$PLOT" "${LABELS[@]}" <<'EOF'
 import json, math, os, subprocess, sys, tempfile
 out, K, baselines_only, json_out, plot = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4], sys.argv[5]
