@@ -2,7 +2,7 @@
 # The models the move's tests share (ctest fixture mcmove_models, or one test
 # process's own scratch copy when run without ctest): the shipped run1 as 2D
 # features, passive and active models trained 1,500 steps on it with their
-# move XML (interval 20; passive at 60 density steps, active at the default),
+# move XML (interval 20; passive at 80 density steps, active at the default),
 # and a passive model trained on run1 reweighted towards beta (every frame with
 # phi < -110 degrees, every 8th of the others) for the exactness test; and
 # for the 25D move's test a passive 25D model trained on draws from a
@@ -41,7 +41,7 @@ train() {  # dataset run-name config
     --set training.validation_every=1500 --set training.checkpoint_every=1500
 }
 train md run-passive 2d-passive
-"$activediff" mcmove -q -m "$partial/run-passive" -s "$examples/ala2/ala2.pdb" --interval 20 --density-steps 60 \
+"$activediff" mcmove -q -m "$partial/run-passive" -s "$examples/ala2/ala2.pdb" --interval 20 --density-steps 80 \
   -o "$partial/move-passive.xml"
 train md run-active 2d-active
 "$activediff" mcmove -q -m "$partial/run-active" -s "$examples/ala2/ala2.pdb" --interval 20 \
