@@ -861,9 +861,9 @@ def cmd_train(args):
         t = draw_times(rng, tc["time_sampling"], bs, t_eps, end_time)
         noise = rng.standard_normal((bs, c * dims))
         zt, target = make_batch(kernel, outputs, x_train[rows], t, noise)
-        # The loss (F(W z) + G z - target)^2 with G z moved to the target.
-        target = target - pre.gaussian(zt, t, dims)
-        zt = pre.inputs(zt, t, dims)
+        if pre.enabled:  # the loss (F(W z) + G z - target)^2 with G z moved to the target
+            target = target - pre.gaussian(zt, t, dims)
+            zt = pre.inputs(zt, t, dims)
         warm = min(1.0, step / tc["warmup_steps"]) if tc["warmup_steps"] > 0 else 1.0
         for g in optimizer.param_groups:
             g["lr"] = tc["learning_rate"] * warm
