@@ -128,7 +128,7 @@ DEFAULTS = {
                 "all_channels": False, "preconditioning": "none",
                 "time_conditioning": "every-layer"},
     "training": {"steps": 20000, "batch_size": 512, "learning_rate": 1e-3, "warmup_steps": 500,
-                 "time_sampling": "mixed", "ema_decay": 0.999, "gradient_clip": 0.0, "seed": 1,
+                 "learning_rate_schedule": "constant", "time_sampling": "mixed", "ema_decay": 0.999, "gradient_clip": 0.0, "seed": 1,
                  "validation_fraction": 0.1, "validation_every": 1000,
                  "validation_samples": 4096, "checkpoint_every": 1000, "log_every": 100},
     "sampler": {"kind": "deis", "steps": 20, "grid": "dense-near-eps", "order": 3,
@@ -254,6 +254,8 @@ def validate_config(c, source):
         bad("training.time_sampling", t["time_sampling"], "uniform, log-uniform or mixed")
     if t["warmup_steps"] < 0:
         bad("training.warmup_steps", t["warmup_steps"], ">= 0")
+    if t["learning_rate_schedule"] not in ("constant", "cosine"):
+        bad("training.learning_rate_schedule", t["learning_rate_schedule"], "constant or cosine")
     if not 0.0 <= t["ema_decay"] < 1.0:
         bad("training.ema_decay", t["ema_decay"], "in [0, 1)")
     if t["gradient_clip"] < 0.0:
@@ -265,8 +267,8 @@ def validate_config(c, source):
             bad("training." + key, t[key], ">= 1")
     # activediff's sampler keys are accepted so its configs load here; the
     # peer samples with its own options (sample --sampler em|heun|deis).
-    if s["kind"] not in ("em", "heun", "rk45", "sscs", "deis", "gsscs"):
-        bad("sampler.kind", s["kind"], "em, heun, rk45, sscs, deis or gsscs")
+    if s["kind"] not in ("em", "heun", "rk45", "sscs", "deis", "gsscs", "sdeis"):
+        bad("sampler.kind", s["kind"], "em, heun, rk45, sscs, deis, gsscs or sdeis")
     if not 0.0 <= s["stochasticity"] <= 1.0:
         bad("sampler.stochasticity", s["stochasticity"], "in [0, 1]")
     if not 1 <= s["order"] <= 3:
@@ -763,6 +765,18 @@ def setup_threads(threads):
 # --------------------------------------------------------------------------
 # Training (model/src/torch/trainer.cpp)
 
+def learning_rate_at(tc, step):
+    """The rate of step 1..steps (model/src/config.cpp learningRateAt): the
+    linear warm-up, then the peak or half a cosine from it to 0 at the end."""
+    warmup, steps, peak = tc["warmup_steps"], tc["steps"], tc["learning_rate"]
+    if warmup > 0 and step < warmup:
+        return peak * step / warmup
+    if tc["learning_rate_schedule"] == "constant" or steps <= warmup:
+        return peak
+    progress = min(max((step - warmup) / (steps - warmup), 0.0), 1.0)
+    return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 def draw_times(rng, ts, n, t_eps, end_time):
     u = rng.random(n)
     log_t = t_eps * np.exp(math.log(end_time / t_eps) * u)
@@ -864,9 +878,9 @@ def cmd_train(args):
         if pre.enabled:  # the loss (F(W z) + G z - target)^2 with G z moved to the target
             target = target - pre.gaussian(zt, t, dims)
             zt = pre.inputs(zt, t, dims)
-        warm = min(1.0, step / tc["warmup_steps"]) if tc["warmup_steps"] > 0 else 1.0
+        lr = learning_rate_at(tc, step)
         for g in optimizer.param_groups:
-            g["lr"] = tc["learning_rate"] * warm
+            g["lr"] = lr
         optimizer.zero_grad(set_to_none=False)
         loss = torch.nn.functional.mse_loss(net(to_f32(zt), to_f32(t)), to_f32(target))
         loss.backward()

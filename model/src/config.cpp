@@ -158,6 +158,7 @@ const std::map<std::string, Section>& schema() {
     t["batch_size"] = intKey(ADK_FIELD(training.batchSize));
     t["learning_rate"] = doubleKey(ADK_FIELD(training.learningRate));
     t["warmup_steps"] = intKey(ADK_FIELD(training.warmupSteps));
+    t["learning_rate_schedule"] = stringKey(ADK_FIELD(training.learningRateSchedule));
     t["time_sampling"] = stringKey(ADK_FIELD(training.timeSampling));
     t["ema_decay"] = doubleKey(ADK_FIELD(training.emaDecay));
     t["gradient_clip"] = doubleKey(ADK_FIELD(training.gradientClip));
@@ -338,6 +339,9 @@ void validateConfig(const ModelConfig& c) {
     throw Error("config key training.time_sampling = \"" + t.timeSampling +
                 "\" must be uniform, log-uniform or mixed");
   requireThat(t.warmupSteps >= 0, "training.warmup_steps", ">= 0", double(t.warmupSteps));
+  if (t.learningRateSchedule != "constant" && t.learningRateSchedule != "cosine")
+    throw Error("config key training.learning_rate_schedule = \"" + t.learningRateSchedule +
+                "\" must be constant or cosine");
   requireThat(t.emaDecay >= 0.0 && t.emaDecay < 1.0, "training.ema_decay", "in [0, 1)",
               t.emaDecay);
   requireThat(t.gradientClip >= 0.0, "training.gradient_clip", ">= 0 (0: off)", t.gradientClip);
@@ -466,6 +470,17 @@ std::vector<std::string> configDifferences(const ModelConfig& a, const ModelConf
         sections.emplace_back(key.str());
   for (const std::string& section : sections) compare(section, ta.get_as<toml::table>(section), tb.get_as<toml::table>(section));
   return differences;
+}
+
+double learningRateAt(const TrainingConfig& training, std::int64_t step) {
+  if (training.warmupSteps > 0 && step < training.warmupSteps)
+    return training.learningRate * double(step) / double(training.warmupSteps);
+  if (training.learningRateSchedule == "constant" || training.steps <= training.warmupSteps)
+    return training.learningRate;
+  const double progress = std::clamp(double(step - training.warmupSteps) /
+                                         double(training.steps - training.warmupSteps),
+                                     0.0, 1.0);
+  return training.learningRate * 0.5 * (1.0 + std::cos(M_PI * progress));
 }
 
 }  // namespace activediff::model

@@ -258,7 +258,27 @@ class DeisLinearPart {
 struct DeisStep {
   Eigen::Matrix2d transition;
   std::vector<Eigen::Matrix2d> weights;  // weights[j] multiplies rho at grid[i + j]
+  Eigen::Matrix2d noiseFactor = Eigen::Matrix2d::Zero();  // stochastic DEIS: a root of Cov xi
 };
+
+// The weight (1 + lambda^2) / 2 of Q s in the family's drift: the linear part
+// carries its Gaussian share (Q P_t), the residual kick the rest (s + P_t z).
+double reverseScoreWeight(double lambda) { return 0.5 * (1.0 + lambda * lambda); }
+
+// A symmetric square root of a noise covariance: it is near-singular where a
+// channel has no noise and the step is short (active Tp = 0), which Cholesky
+// refuses. Two-channel only; one channel: the scalar root, padding 0.
+Eigen::Matrix2d noiseRoot(const Eigen::Matrix2d& covariance, int channels) {
+  const Eigen::Matrix2d sym = 0.5 * (covariance + covariance.transpose());
+  Eigen::Matrix2d root = Eigen::Matrix2d::Zero();
+  if (channels == 1) {
+    root(0, 0) = std::sqrt(std::max(sym(0, 0), 0.0));
+    return root;
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(sym);
+  const Eigen::Vector2d r = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+  return eig.eigenvectors() * r.asDiagonal() * eig.eigenvectors().transpose();
+}
 
 constexpr int kDeisQuadratureNodes = 24;
 constexpr int kDeisSubsteps = 3;  // RK4 substeps of Phi between quadrature nodes
@@ -277,16 +297,24 @@ Eigen::Vector2d conditionalSd(const VanLoanKernel& kernel, double t) {
   return sd;
 }
 
+// lambda: the member of the reverse-time family (samplers.h); 0 is DEIS on the
+// probability flow, and then the noise factors are 0.
 std::vector<DeisStep> deisCoefficients(const VanLoanKernel& kernel, const DeisLinearPart& linear,
-                                       const std::vector<double>& grid, int order) {
+                                       const std::vector<double>& grid, int order,
+                                       double lambda = 0.0) {
   const LinearSde& sde = kernel.sde();
   const int c = sde.channels();
   const Eigen::Matrix2d& q = sde.diffusion();
   std::vector<double> gx, gw;
   gaussLegendre(kDeisQuadratureNodes, gx, gw);
-  // d/du Phi(t_lo, u^2) = -Phi A~(u^2) 2u, u = sqrt(tau).
+  // The linear part M = A + w Q P = 2 w A~ - (2 w - 1) A, w = reverseScoreWeight
+  // (A~ for the flow); d/du Phi(t_lo, u^2) = -Phi M(u^2) 2u, u = sqrt(tau).
+  const double scoreWeight = reverseScoreWeight(lambda);
+  const Eigen::Matrix2d noise = (lambda * lambda) * q;
   auto derivative = [&](const Eigen::Matrix2d& phi, double u) -> Eigen::Matrix2d {
-    return -2.0 * u * phi * linear.drift(u * u);
+    if (lambda == 0.0) return -2.0 * u * phi * linear.drift(u * u);
+    return -2.0 * u * phi *
+           (2.0 * scoreWeight * linear.drift(u * u) - (2.0 * scoreWeight - 1.0) * sde.drift());
   };
   auto advance = [&](Eigen::Matrix2d& phi, double u0, double u1) {
     const double hs = (u1 - u0) / kDeisSubsteps;
@@ -310,27 +338,30 @@ std::vector<DeisStep> deisCoefficients(const VanLoanKernel& kernel, const DeisLi
     step.weights.assign(r, Eigen::Matrix2d::Zero());
     const double ua = std::sqrt(grid[i - 1]), ub = std::sqrt(grid[i]);
     Eigen::Matrix2d phi = Eigen::Matrix2d::Identity();  // Phi(t_{i-1}, u^2)
+    Eigen::Matrix2d noiseCovariance = Eigen::Matrix2d::Zero();  // int Phi lambda^2 Q Phi^T dtau
     double uPrev = ua;
     for (int g = 0; g < kDeisQuadratureNodes; ++g) {
       // Gauss-Legendre nodes ascending in u.
       const double u = 0.5 * (ua + ub) - 0.5 * (ub - ua) * gx[g];
       advance(phi, uPrev, u);
       uPrev = u;
-      const double w = 0.5 * (ub - ua) * gw[g] * 2.0 * u;  // dtau = 2 u du
+      const double dtau = 0.5 * (ub - ua) * gw[g] * 2.0 * u;  // dtau = 2 u du
       const Eigen::Vector2d sd = conditionalSd(kernel, u * u);
-      Eigen::Matrix2d g2 = Eigen::Matrix2d::Zero();  // (1/2) Q W^{-1} on noisy channels
+      Eigen::Matrix2d g2 = Eigen::Matrix2d::Zero();  // w Q W^{-1} on noisy channels
       for (int ch = 0; ch < c; ++ch)
-        if (q(ch, ch) > 0.0) g2(ch, ch) = 0.5 * q(ch, ch) / sd(ch);
+        if (q(ch, ch) > 0.0) g2(ch, ch) = scoreWeight * q(ch, ch) / sd(ch);
       const Eigen::Matrix2d atNode = phi * g2;
+      if (lambda > 0.0) noiseCovariance += dtau * phi * noise * phi.transpose();
       for (int j = 0; j < r; ++j) {
         double basis = 1.0;
         for (int m = 0; m < r; ++m)
           if (m != j) basis *= (u - nodes[m]) / (nodes[j] - nodes[m]);
-        step.weights[j] -= (w * basis) * atNode;
+        step.weights[j] -= (dtau * basis) * atNode;
       }
     }
     advance(phi, uPrev, ub);
     step.transition = phi;
+    if (lambda > 0.0) step.noiseFactor = noiseRoot(noiseCovariance, c);
     if (c == 1) {  // padding stays 0
       step.transition(0, 1) = step.transition(1, 0) = step.transition(1, 1) = 0.0;
       for (auto& m : step.weights) m(0, 1) = m(1, 0) = m(1, 1) = 0.0;
@@ -339,16 +370,18 @@ std::vector<DeisStep> deisCoefficients(const VanLoanKernel& kernel, const DeisLi
   return steps;
 }
 
+// lambda > 0 (stochastic DEIS): the same multistep residual on the linear SDE
+// of GSSCS, whose exact noise is added each step from rng.
 void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid,
-          const SamplerOptions& options, CountedScore& score, ArrayXXd& z,
-          SampleResult& result) {
+          const SamplerOptions& options, double lambda, CountedScore& score, ArrayXXd& z,
+          Rng* rng, SampleResult& result) {
   const LinearSde& sde = kernel.sde();
   const int c = sde.channels();
   const DeisLinearPart linear(kernel, options);
-  const std::vector<DeisStep> steps = deisCoefficients(kernel, linear, grid, options.order);
+  const std::vector<DeisStep> steps = deisCoefficients(kernel, linear, grid, options.order, lambda);
   // history[j]: rho at grid[i + j] (most recent first).
   std::vector<ArrayXXd> history;
-  ArrayXXd s, pz, moved, term;
+  ArrayXXd s, pz, moved, term, noise;
   const std::size_t n = grid.size() - 1;
   for (std::size_t i = n; i > 0; --i) {
     score(z, grid[i], s);
@@ -367,6 +400,12 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
       detail::applyBlock(step.weights[j], history[j], c, dims, term);
       moved += term;
     }
+    if (lambda > 0.0) {
+      noise.resize(z.rows(), z.cols());
+      detail::fillStandardNormal(noise, *rng);
+      detail::applyBlock(step.noiseFactor, noise, c, dims, term);
+      moved += term;
+    }
     z.swap(moved);
     ++result.steps;
   }
@@ -379,10 +418,6 @@ void deis(const VanLoanKernel& kernel, int dims, const std::vector<double>& grid
 // Cov xi = int Phi Q Phi^T dtau; RK4 in u = sqrt(tau), for every half step of
 // every call (P_t varies with t, so no step size repeats them).
 constexpr int kHalfStepSubsteps = 36;
-
-// The weight (1 + lambda^2) / 2 of Q s in the family's drift: the linear part
-// carries its Gaussian share (Q P_t), the residual kick the rest (s + P_t z).
-double reverseScoreWeight(double lambda) { return 0.5 * (1.0 + lambda * lambda); }
 
 LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearPart& linear,
                                   double lambda, double tLo, double tHi) {
@@ -416,18 +451,8 @@ LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearP
   }
   LinearHalfStep out;
   out.transition = y.phi;
-  // A symmetric square root: Sigma is near-singular where a channel has no
-  // noise and the step is short (active Tp = 0), which Cholesky refuses.
-  const Eigen::Matrix2d sym = 0.5 * (y.sigma + y.sigma.transpose());
-  if (kernel.channels() == 1) {
-    out.noiseFactor = Eigen::Matrix2d::Zero();
-    out.noiseFactor(0, 0) = std::sqrt(std::max(sym(0, 0), 0.0));
-    out.transition(0, 1) = out.transition(1, 0) = out.transition(1, 1) = 0.0;
-  } else {
-    Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> eig(sym);
-    const Eigen::Vector2d root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-    out.noiseFactor = eig.eigenvectors() * root.asDiagonal() * eig.eigenvectors().transpose();
-  }
+  out.noiseFactor = noiseRoot(y.sigma, kernel.channels());
+  if (kernel.channels() == 1) out.transition(0, 1) = out.transition(1, 0) = out.transition(1, 1) = 0.0;
   return out;
 }
 
@@ -461,15 +486,18 @@ std::string samplerName(SamplerKind kind) {
       return "deis";
     case SamplerKind::GaussianSscs:
       return "gsscs";
+    case SamplerKind::StochasticDeis:
+      return "sdeis";
   }
   return "?";
 }
 
 SamplerKind parseSamplerKind(const std::string& name) {
   for (SamplerKind k : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
-                        SamplerKind::Sscs, SamplerKind::Deis, SamplerKind::GaussianSscs})
+                        SamplerKind::Sscs, SamplerKind::Deis, SamplerKind::GaussianSscs,
+                        SamplerKind::StochasticDeis})
     if (samplerName(k) == name) return k;
-  throw Error("sampler '" + name + "': expected em, heun, rk45, sscs, gsscs or deis");
+  throw Error("sampler '" + name + "': expected em, heun, rk45, sscs, gsscs, deis or sdeis");
 }
 
 Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions options)
@@ -531,7 +559,10 @@ SampleResult Sampler::reverse(ScoreModel& model, ArrayXXd z, double tStart, doub
         sscs(kernel_, dims, grid, score, z, rng, result);
         break;
       case SamplerKind::Deis:
-        deis(kernel_, dims, grid, options_, score, z, result);
+        deis(kernel_, dims, grid, options_, 0.0, score, z, nullptr, result);
+        break;
+      case SamplerKind::StochasticDeis:
+        deis(kernel_, dims, grid, options_, options_.stochasticity, score, z, &rng, result);
         break;
       case SamplerKind::GaussianSscs:
         gaussianSscs(kernel_, dims, grid, options_, score, z, rng, result);

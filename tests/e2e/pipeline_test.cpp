@@ -59,7 +59,7 @@ TEST(PipelineScript, PassiveTrainsWithTheFairBaselineConfigAndSaysSo) {
 }
 
 TEST(PipelineScript, CldSamplesWithItsConfigsSampler) {
-  ASSERT_EQ(configValue("2d-cld.toml", "sampler", "kind"), "gsscs");
+  ASSERT_EQ(configValue("2d-cld.toml", "sampler", "kind"), "sdeis");  // not the built-in deis
   const std::string out = pipeline("--process cld");
   EXPECT_NE(commandLineOf(out, "train").find("2d-cld.toml"), std::string::npos) << out;
   const std::string sample = commandLineOf(out, "sample");

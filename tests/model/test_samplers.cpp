@@ -67,7 +67,8 @@ TEST_P(DiamondSampling, ReproducesTheNinePeakDiamond) {
 INSTANTIATE_TEST_SUITE_P(AllSamplers, DiamondSampling,
                          ::testing::Values(SamplerKind::EulerMaruyama, SamplerKind::Heun,
                                            SamplerKind::Rk45, SamplerKind::Sscs,
-                                           SamplerKind::Deis, SamplerKind::GaussianSscs),
+                                           SamplerKind::Deis, SamplerKind::GaussianSscs,
+                                           SamplerKind::StochasticDeis),
                          [](const auto& info) { return samplerName(info.param); });
 
 TEST(Samplers, ScoreCallsAreCounted) {
@@ -78,7 +79,8 @@ TEST(Samplers, ScoreCallsAreCounted) {
   EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 37);
   options.kind = SamplerKind::Deis;
   EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 37);
-  options.kind = SamplerKind::EulerMaruyama;
+  options.kind = SamplerKind::StochasticDeis;
+  EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 37);
   options.kind = SamplerKind::Heun;
   EXPECT_EQ(run(sde, options, 1, 10).scoreCalls, 74);
   options.kind = SamplerKind::Sscs;
@@ -95,7 +97,7 @@ TEST(Samplers, SeededAndReproducible) {
   const LinearSde sde = LinearSde::cld(4.0, 0.25, 0.04);
   for (SamplerKind kind :
        {SamplerKind::EulerMaruyama, SamplerKind::Sscs, SamplerKind::Heun, SamplerKind::Deis,
-        SamplerKind::GaussianSscs}) {
+        SamplerKind::GaussianSscs, SamplerKind::StochasticDeis}) {
     SamplerOptions options;
     options.kind = kind;
     options.steps = 50;
@@ -145,11 +147,13 @@ TEST(Samplers, MissingScoreChannelsAreErrors) {
   EXPECT_THROW(parseSamplerKind("leapfrog"), Error);
   EXPECT_EQ(parseSamplerKind("sscs"), SamplerKind::Sscs);
   EXPECT_EQ(parseSamplerKind("gsscs"), SamplerKind::GaussianSscs);
+  EXPECT_EQ(parseSamplerKind("sdeis"), SamplerKind::StochasticDeis);
 }
 
 TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
   // Data N(0, 1) (the reference variance): the residual r = s + P_t z is 0,
-  // so GSSCS is the exact linear SDE whatever the step count, and its samples
+  // so GSSCS and stochastic DEIS are the exact linear SDE whatever the step
+  // count (DEIS too, lambda = 0), and their samples
   // at t_eps follow p_eps = N(0, C_eps) (C from the kernel, independently),
   // for every stochasticity lambda (the family shares the marginals; lambda = 0
   // draws no noise after the prior). (SSCS, which splits around S_inf, is
@@ -174,7 +178,8 @@ TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
     double sscsError = 0.0;
     const std::vector<std::pair<SamplerKind, double>> samplers = {
         {SamplerKind::GaussianSscs, 1.0}, {SamplerKind::GaussianSscs, 0.5},
-        {SamplerKind::GaussianSscs, 0.0}, {SamplerKind::Sscs, 1.0}};
+        {SamplerKind::GaussianSscs, 0.0}, {SamplerKind::StochasticDeis, 1.0},
+        {SamplerKind::StochasticDeis, 0.5}, {SamplerKind::Deis, 0.0}, {SamplerKind::Sscs, 1.0}};
     for (const auto& [kind, lambda] : samplers) {
       SamplerOptions options;
       options.kind = kind;
@@ -189,11 +194,12 @@ TEST(Samplers, GaussianSscsIsExactForTheReferenceGaussianInTenSteps) {
         sscsError = xError;
         continue;
       }
-      EXPECT_LT(xError, 0.02) << name << " lambda " << lambda;
+      const std::string label = name + " " + samplerName(kind) + " lambda " + std::to_string(lambda);
+      EXPECT_LT(xError, 0.02) << label;
       if (sde.channels() == 2) {
-        EXPECT_LT(std::abs(cov(1, 1) / ref(1, 1) - 1.0), 0.02) << name << " lambda " << lambda;
+        EXPECT_LT(std::abs(cov(1, 1) / ref(1, 1) - 1.0), 0.02) << label;
         EXPECT_LT(std::abs(cov(0, 1) - ref(0, 1)), 0.02 * std::sqrt(ref(0, 0) * ref(1, 1)))
-            << name << " lambda " << lambda;
+            << label;
       }
     }
     std::printf("%-8s 10 steps, x variance error: gsscs exact to noise, sscs %.3f\n", name.c_str(),
@@ -216,7 +222,8 @@ TEST(Samplers, StationaryScoreKeepsThePriorForEverySampler) {
     s.col(1) = -(precision(1, 0) * z.col(0) + precision(1, 1) * z.col(1));
   });
   for (SamplerKind kind : {SamplerKind::EulerMaruyama, SamplerKind::Heun, SamplerKind::Rk45,
-                           SamplerKind::Sscs, SamplerKind::Deis, SamplerKind::GaussianSscs}) {
+                           SamplerKind::Sscs, SamplerKind::Deis, SamplerKind::GaussianSscs,
+                           SamplerKind::StochasticDeis}) {
     SamplerOptions options;
     options.kind = kind;
     options.steps = 1000;

@@ -1,5 +1,7 @@
 // Config parsing: defaults, overrides, round trip, and clear errors for
 // unknown keys and impossible values.
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "activediff/featurize/error.h"
@@ -78,6 +80,36 @@ TEST(ModelConfig, WrongTypesAndImpossibleValuesAreErrors) {
   EXPECT_EQ(errorOf("[process]\nkind = \"active\"\n[network]\nall_channels = true\n"
                     "[sampler]\ntweedie = true\n"),
             "");
+}
+
+// The learning-rate schedule against its closed form: the linear warm-up,
+// then the peak (constant) or half a cosine from the peak to 0 at the last
+// step, whose midpoint is half the peak.
+TEST(ModelConfig, LearningRateScheduleFollowsItsClosedForm) {
+  TrainingConfig t;
+  t.steps = 1100;
+  t.warmupSteps = 100;
+  t.learningRate = 2e-3;
+  for (const char* schedule : {"constant", "cosine"}) {
+    t.learningRateSchedule = schedule;
+    EXPECT_DOUBLE_EQ(learningRateAt(t, 1), 2e-5) << schedule;
+    EXPECT_DOUBLE_EQ(learningRateAt(t, 50), 1e-3) << schedule;
+    EXPECT_DOUBLE_EQ(learningRateAt(t, 100), 2e-3) << schedule;
+  }
+  t.learningRateSchedule = "constant";
+  EXPECT_DOUBLE_EQ(learningRateAt(t, 1100), 2e-3);
+  t.learningRateSchedule = "cosine";
+  EXPECT_NEAR(learningRateAt(t, 600), 1e-3, 1e-15);
+  EXPECT_NEAR(learningRateAt(t, 350), 1e-3 * (1.0 + std::sqrt(0.5)), 1e-15);
+  EXPECT_NEAR(learningRateAt(t, 1100), 0.0, 1e-15);
+  for (std::int64_t s = 101; s <= 1100; ++s)
+    EXPECT_LT(learningRateAt(t, s), learningRateAt(t, s - 1)) << s;
+  // No warm-up: the peak at step 0, the cosine from there.
+  t.warmupSteps = 0;
+  EXPECT_NEAR(learningRateAt(t, 550), 1e-3, 1e-15);
+  EXPECT_NE(errorOf("[training]\nlearning_rate_schedule = \"linear\"\n")
+                .find("training.learning_rate_schedule"),
+            std::string::npos);
 }
 
 // The torch-free sampler tests (tests/model/test_exponential_integrator.cpp,

@@ -128,7 +128,7 @@ void runSample(const SampleCommand& c) {
       {"sampler", c.logDensity ? std::string("probability-flow rk4 (log-density)") : s.kind},
       {"steps", c.logDensity ? c.densitySteps : s.steps},
       {"tweedie", s.tweedie && !c.logDensity},
-      {"stochasticity", !c.logDensity && s.kind == "gsscs" ? nlohmann::json(s.stochasticity) : nlohmann::json()},
+      {"stochasticity", !c.logDensity && (s.kind == "gsscs" || s.kind == "sdeis") ? nlohmann::json(s.stochasticity) : nlohmann::json()},
       {"score_calls", out.scoreCalls},
       {"network_calls_per_sample", callsPerSample},
       {"seconds", out.seconds},
@@ -157,11 +157,11 @@ void addSample(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", c->output, "output dataset directory")->required();
   sub->add_option("-n,--count", c->count, "number of samples (sampler.count)");
-  sub->add_option("--sampler", c->sampler, "deis, em, heun, rk45, sscs or gsscs (sampler.kind)");
+  sub->add_option("--sampler", c->sampler, "deis, sdeis, em, heun, rk45, sscs or gsscs (sampler.kind)");
   sub->add_option("--steps", c->steps, "sampler steps (sampler.steps)");
   sub->add_option("--order", c->order, "DEIS polynomial order 1-3 (sampler.order)");
   sub->add_option("--stochasticity", c->stochasticity,
-                  "gsscs: noise level in [0, 1], 1 the reverse SDE, 0 the probability flow "
+                  "gsscs, sdeis: noise level in [0, 1], 1 the reverse SDE, 0 the probability flow "
                   "(sampler.stochasticity)");
   sub->add_option("--grid", c->grid,
                   "time grid: dense-near-eps, uniform, log, log-sigma or edm (sampler.grid)");

@@ -31,7 +31,7 @@ const std::vector<CommandSummary>& commandCatalog() {
        "(examples/configs/); every key can be overridden with --set section.key=value."},
       {50, "sample",
        "Generate features from a trained model (checkpoint or training directory) with a chosen "
-       "sampler (deis, em, heun, rk45, sscs, gsscs); writes a featurize dataset directory and <output>.json."},
+       "sampler (deis, sdeis, em, heun, rk45, sscs, gsscs); writes a featurize dataset directory and <output>.json."},
       {60, "rebuild",
        "Rebuild full-atom structures from a feature dataset (generated or MD): 25D through the exact Z-matrix "
        "inverse plus standard-geometry hydrogens, 2D by setting phi/psi on the template. Optional OpenMM "

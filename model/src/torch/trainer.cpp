@@ -286,8 +286,7 @@ TrainSummary train(const ModelConfig& configIn, const TrainingData& data,
     const Eigen::ArrayXd t = drawTimes(tc, tc.batchSize, tEps, endTime, rng);
     const Batch batch = makeBatch(targets, preconditioned, gatherRows(xTrain, rows), t, rng, device);
 
-    const double warm = tc.warmupSteps > 0 ? std::min(1.0, double(step) / tc.warmupSteps) : 1.0;
-    setLearningRate(optimizer, tc.learningRate * warm);
+    setLearningRate(optimizer, learningRateAt(tc, step));
     optimizer.zero_grad();
     const torch::Tensor loss = torch::mse_loss(net->forward(batch.z, batch.t, batch.preconditioning), batch.target);
     loss.backward();

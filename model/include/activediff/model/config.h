@@ -52,6 +52,10 @@ struct TrainingConfig {
   int batchSize = 512;
   double learningRate = 1e-3;
   std::int64_t warmupSteps = 500;  // linear LR ramp from 0
+  // After the warm-up: "constant" (the peak rate to the end), or "cosine":
+  // half a cosine from the peak at warmup_steps to 0 at `steps`, so a shorter
+  // budget anneals too. learningRateAt() is the one definition.
+  std::string learningRateSchedule = "constant";
   // Training times: "uniform" t ~ U(t_eps, T) (MATH.md 3, the core's
   // drawTrainingTimes), "log-uniform" t = t_eps (T / t_eps)^u, u ~ U(0, 1) (an
   // importance schedule that spends more of each batch near t_eps, where the
@@ -72,6 +76,11 @@ struct TrainingConfig {
   std::int64_t checkpointEvery = 1000;
   std::int64_t logEvery = 100;
 };
+
+// The learning rate of training step `step` (1-based, 1..steps): the linear
+// warm-up, then training.learning_rate_schedule.
+double learningRateAt(const TrainingConfig& training, std::int64_t step);
+
 
 struct SamplerConfig {
   // Defaults without a config file: DEIS-3, 20 steps (20 network calls a

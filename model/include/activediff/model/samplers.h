@@ -9,6 +9,8 @@
 //                  Chen 2022, "tAB-DEIS"), multistep, one score call per step
 //   GaussianSscs   ("gsscs") SSCS split around DEIS's Gaussian reference instead
 //                  of the stationary law; one score call per step
+//   StochasticDeis ("sdeis") DEIS's multistep residual on GSSCS's linear SDE:
+//                  the stochastic member lambda of the family, one call a step
 // and optional Tweedie denoising at t_eps. Only channels with Q_cc > 0 are
 // read from the score (all channels for Tweedie).
 //
@@ -41,6 +43,18 @@
 // (docs/departures.md, BENCHMARKS.md "samplers at few calls").
 // The last step lands on t_eps without a score call there: N steps, N calls.
 //
+// Stochastic DEIS. The family member lambda (stochasticity),
+//   dz = [A z - w Q s] dt + lambda G dW_bar, w = (1 + lambda^2) / 2,
+// with s = -P_t z + r is the linear SDE dz = M_t z dt + lambda G dW_bar,
+// M_t = A + w Q P_t, plus the residual drift -w Q r. Over a step the linear SDE
+// is exact (transition Phi of M, noise xi with Cov = int Phi lambda^2 Q Phi^T
+// dtau) and the residual is DEIS's Lagrange polynomial in sqrt(t) through the
+// last `order` values, integrated against Phi with the weight w:
+//   z_{i-1} = Phi z_i - int Phi w Q W^{-1} rho dtau + xi.
+// lambda = 0 is DEIS. Like the multistep SDE solvers of the literature
+// (SA-Solver, DPM-Solver++ 2M SDE), the history values come from the noisy
+// path, so the polynomial extrapolates the residual along it.
+//
 // Euler-Maruyama injects no noise on its last step (it ends on the mean).
 //
 // GSSCS. The reverse SDE dz = [A z - Q s] dt + G dW_bar with s = -P_t z + r
@@ -64,8 +78,9 @@
 
 namespace activediff::model {
 
-enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs, Deis, GaussianSscs };
-std::string samplerName(SamplerKind kind);  // "em", "heun", "rk45", "sscs", "deis", "gsscs"
+enum class SamplerKind { EulerMaruyama, Heun, Rk45, Sscs, Deis, GaussianSscs, StochasticDeis };
+// "em", "heun", "rk45", "sscs", "deis", "gsscs", "sdeis"
+std::string samplerName(SamplerKind kind);
 SamplerKind parseSamplerKind(const std::string& name);  // throws activediff::Error
 
 // Defaults: DEIS of order 3 on the grid dense near t_eps, the measured best
