@@ -301,8 +301,8 @@ TEST_F(McMove, ResumedRunMakesTheSameMoves) {
 // 64: passive 3.4e-4 at 40 RK4 steps without preconditioning; 1.03e-3 at 40,
 // 5.4e-4 at 60 and 2.4e-4 at 80 with it, the shipped recipe (the fixture
 // uses 80: at 60 mcmove's own 32 proposals reach 9.9e-4); active 0.071 at 40, 8.0e-4
-// at 100, 2.6e-5 at 200 -- hence the default of 120; with preconditioning
-// 0.071 / 2.3e-3 / 3.1e-4 at 40 / 80 / 120).
+// at 100, 2.6e-5 at 200; with preconditioning 0.071 / 2.3e-3 / 3.1e-4 at
+// 40 / 80 / 120). The active fixture leaves --density-steps at auto.
 TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
   {  // too few density steps: mcmove warns and records the bound as broken
      // (active at 40 steps: ~0.07 nats)
@@ -313,6 +313,33 @@ TEST_F(McMove, LogDensityRoundTripAgreesWithinAThousandthOfANat) {
     const nlohmann::json j = nlohmann::json::parse(readFile(path("coarse.json")));
     EXPECT_FALSE(j["move"]["density_round_trip"]["within_bound"].get<bool>());
     EXPECT_GT(j["move"]["density_round_trip"]["max_nats"].get<double>(), 1e-3);
+  }
+  {  // --density-steps is auto or an integer >= 4; anything else is an error
+     // before anything is written
+    for (const char* bad : {"3", "abc", "80x"}) {
+      const auto r = runActivediff("mcmove -q -m " + model("run-active") + " -s " + kPdb + " --density-steps " +
+                                   bad + " -o " + path("bad.xml"));
+      EXPECT_NE(r.exitCode, 0) << bad;
+      EXPECT_NE(r.output.find("--density-steps"), std::string::npos) << r.output;
+      EXPECT_FALSE(fs::exists(path("bad.xml"))) << bad;
+    }
+  }
+  {  // The active fixture's move left the steps at auto: the cheapest rung of
+     // the ladder within half the bound, every cheaper rung tried and over it.
+    const nlohmann::json trip =
+        nlohmann::json::parse(readFile(model("move-active.json")))["move"]["density_round_trip"];
+    EXPECT_EQ(trip["chosen_by"].get<std::string>(), "auto");
+    const nlohmann::json& tried = trip["tried"];
+    ASSERT_GE(tried.size(), 1u);
+    for (std::size_t i = 0; i + 1 < tried.size(); ++i) {
+      EXPECT_GE(tried[i]["max_nats"].get<double>(), 0.5e-3) << tried.dump();
+      EXPECT_LT(tried[i]["density_steps"].get<int>(), tried[i + 1]["density_steps"].get<int>()) << tried.dump();
+    }
+    EXPECT_LT(tried.back()["max_nats"].get<double>(), 0.5e-3) << tried.dump();
+    EXPECT_EQ(trip["density_steps"].get<int>(), tried.back()["density_steps"].get<int>());
+    EXPECT_EQ(nlohmann::json::parse(readFile(model("move-passive.json")))["move"]["density_round_trip"]["chosen_by"]
+                  .get<std::string>(),
+              "--density-steps");
   }
   for (const char* process : {"passive", "active"}) {
     const int steps = std::unique_ptr<GenerativeMonteCarloMove>(moveFrom(moveXml(process)))->getDensitySteps();

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <openmm/serialization/XmlSerializer.h>
 
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,7 @@
 #include "activediff/model/trainer.h"
 #include "activediff/plugin/generative_monte_carlo_move.h"
 #include "commands.h"
+#include "progress.h"
 #include "provenance.h"
 
 namespace activediff::cli {
@@ -37,9 +39,55 @@ struct McMoveCommand {
   int interval = 50;
   double temperatureK = 300.0;
   std::uint32_t seed = 1;
-  int densitySteps = 120;
+  std::string densitySteps = "auto";
   std::optional<int> residue;
 };
+
+// "Exact" rests on the round trip (docs/departures.md): the log-density of a
+// proposal integrated while sampling and that of the same state integrated
+// back agree to < 1e-3 nats at the move's density steps. How many steps that
+// takes depends on the model (a preconditioned passive 2D model 40-80, a 25D
+// one 160), so it is measured on the move's own path (the Eigen network).
+constexpr int kRoundTripStates = 32;
+constexpr double kRoundTripBoundNats = 1e-3;
+// --density-steps auto: the cheapest rung whose worst round trip over the
+// 32 proposals is within half the bound (the margin covers states the 32 did
+// not sample); the last rung if none is.
+constexpr std::array<int, 8> kDensityStepLadder = {20, 40, 60, 80, 120, 160, 240, 320};
+constexpr double kAutoMarginFraction = 0.5;
+
+struct RoundTrip {
+  int densitySteps = 0;
+  double worstNats = 0.0, meanNats = 0.0;
+  bool finite = true;
+};
+
+RoundTrip measureRoundTrip(model::Generator& generator, int densitySteps, std::uint32_t seed) {
+  const model::GeneratedSamples proposals = generator.sampleWithLogDensity(kRoundTripStates, seed, densitySteps);
+  const Eigen::ArrayXd back = generator.logDensityOfStates(proposals.z, densitySteps);
+  const Eigen::ArrayXd gap = (back - proposals.logDensity).abs();
+  RoundTrip r;
+  r.densitySteps = densitySteps;
+  r.finite = gap.allFinite();
+  r.worstNats = r.finite ? gap.maxCoeff() : std::numeric_limits<double>::infinity();
+  r.meanNats = r.finite ? gap.mean() : std::numeric_limits<double>::infinity();
+  return r;
+}
+
+// An integer >= 4, or "auto".
+std::optional<int> parseDensitySteps(const std::string& text) {
+  if (text == "auto") return std::nullopt;
+  std::size_t used = 0;
+  int value = 0;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 4 || value > 100000)
+    throw Error(fmt::format("mcmove: --density-steps {}: expected auto or an integer in [4, 100000]", text));
+  return value;
+}
 
 void runMcMove(const McMoveCommand& c) {
   if (c.output.empty()) throw Error("mcmove: -o/--output is required (the Force's XML, <name>.xml)");
@@ -85,34 +133,48 @@ void runMcMove(const McMoveCommand& c) {
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw Error(checkpoint.string(), "cannot read the checkpoint");
 
+  // The round trip before the Force is built, so auto can choose the steps;
+  // the Force then validates every option (a bad one fails before anything
+  // is written).
+  const std::optional<int> requestedSteps = parseDensitySteps(c.densitySteps);
+  RoundTrip roundTrip;
+  std::vector<RoundTrip> tried;
+  if (requestedSteps) {
+    roundTrip = measureRoundTrip(generator, *requestedSteps, c.seed);
+    tried.push_back(roundTrip);
+  } else {
+    for (const int steps : kDensityStepLadder) {
+      roundTrip = measureRoundTrip(generator, steps, c.seed);
+      tried.push_back(roundTrip);
+      if (verbosity() != Verbosity::Quiet)
+        std::cerr << fmt::format("mcmove: density steps {}: round trip max {:.2g} nats over {} proposals\n", steps,
+                                 roundTrip.worstNats, kRoundTripStates);
+      if (roundTrip.worstNats < kAutoMarginFraction * kRoundTripBoundNats) break;
+    }
+  }
+  const int densitySteps = roundTrip.densitySteps;
+  const double worstNats = roundTrip.worstNats;
+  const bool withinBound = worstNats < kRoundTripBoundNats;
+
   std::ostringstream xml;
   try {
     plugin::GenerativeMonteCarloMove move(bytes, atoms, c.interval, c.temperatureK, c.seed);
-    move.setDensitySteps(c.densitySteps);
+    move.setDensitySteps(densitySteps);
     OpenMM::XmlSerializer::serialize<OpenMM::Force>(&move, "Force", xml);
   } catch (const std::exception& e) {
     throw Error(std::string("mcmove: ") + e.what());
   }
-  // "Exact" rests on the round trip (docs/departures.md): the log-density of
-  // a proposal integrated while sampling and that of the same state
-  // integrated back agree to < 1e-3 nats at the move's density steps. How
-  // many steps that takes depends on the model (a preconditioned passive 2D
-  // model 60-80, a 25D one 160), so it is measured here on the move's own path
-  // (the Eigen network) and recorded, once the Force has accepted the options;
-  // beyond the bound is a warning.
-  constexpr int kRoundTripStates = 32;
-  constexpr double kRoundTripBoundNats = 1e-3;
-  const model::GeneratedSamples proposals = generator.sampleWithLogDensity(kRoundTripStates, c.seed, c.densitySteps);
-  const Eigen::ArrayXd back = generator.logDensityOfStates(proposals.z, c.densitySteps);
-  const Eigen::ArrayXd gap = (back - proposals.logDensity).abs();
-  const double worstNats = gap.allFinite() ? gap.maxCoeff() : std::numeric_limits<double>::infinity();
-  const bool withinBound = worstNats < kRoundTripBoundNats;
   if (!withinBound)
     std::cerr << fmt::format(
         "mcmove: warning: at {} density steps the log-density round trip of {} proposals is up to {:.3g} nats "
-        "(bound {:g}): the move's acceptance is not exact to that bound; raise --density-steps "
-        "(a preconditioned passive 2D model needs 60-80, a 25D model about 160)\n",
-        c.densitySteps, kRoundTripStates, worstNats, kRoundTripBoundNats);
+        "(bound {:g}): the move's acceptance is not exact to that bound; {}\n",
+        densitySteps, kRoundTripStates, worstNats, kRoundTripBoundNats,
+        requestedSteps ? "raise --density-steps or leave it at auto"
+                       : "no step count up to the ladder's last reached it (is the model trained?)");
+  nlohmann::json triedJson = nlohmann::json::array();
+  for (const RoundTrip& t : tried)
+    triedJson.push_back({{"density_steps", t.densitySteps},
+                         {"max_nats", t.finite ? nlohmann::json(t.worstNats) : nlohmann::json(nullptr)}});
 
   nlohmann::json document = provenance({{"model", checkpoint.string()},
                                         {"topology", c.topology},
@@ -120,7 +182,8 @@ void runMcMove(const McMoveCommand& c) {
                                         {"interval_steps", c.interval},
                                         {"temperature_k", c.temperatureK},
                                         {"seed", c.seed},
-                                        {"density_steps", c.densitySteps}});
+                                        {"density_steps_requested", c.densitySteps},
+                                        {"density_steps", densitySteps}});
   document["move"] = {
       {"xml", xmlPath.filename().string()},
       {"force", "ActivediffGenerativeMonteCarloMove"},
@@ -132,9 +195,11 @@ void runMcMove(const McMoveCommand& c) {
       {"model", generator.describe()},
       {"density_round_trip",
        {{"states", kRoundTripStates},
-        {"density_steps", c.densitySteps},
-        {"max_nats", std::isfinite(worstNats) ? nlohmann::json(worstNats) : nlohmann::json(nullptr)},
-        {"mean_nats", gap.allFinite() ? nlohmann::json(gap.mean()) : nlohmann::json(nullptr)},
+        {"density_steps", densitySteps},
+        {"chosen_by", requestedSteps ? "--density-steps" : "auto"},
+        {"tried", triedJson},
+        {"max_nats", roundTrip.finite ? nlohmann::json(worstNats) : nlohmann::json(nullptr)},
+        {"mean_nats", roundTrip.finite ? nlohmann::json(roundTrip.meanNats) : nlohmann::json(nullptr)},
         {"bound_nats", kRoundTripBoundNats},
         {"within_bound", withinBound},
         {"meaning",
@@ -155,7 +220,7 @@ void runMcMove(const McMoveCommand& c) {
   std::cout << fmt::format("move every {} steps at {} K, feature atoms {}, {}\n"
                            "log-density round trip at {} density steps: max {:.2g} nats over {} proposals ({})\n"
                            "wrote {} and {}\n",
-                           c.interval, c.temperatureK, fmt::join(atoms, " "), generator.describe(), c.densitySteps,
+                           c.interval, c.temperatureK, fmt::join(atoms, " "), generator.describe(), densitySteps,
                            worstNats, kRoundTripStates,
                            fmt::format("{} {:g}", withinBound ? "within" : "OVER", kRoundTripBoundNats),
                            xmlPath.string(), jsonPath.string());
@@ -179,9 +244,10 @@ void addMcMove(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1e-3, 1e5));
   sub->add_option("--seed", c->seed, "seed of the move's random stream")->capture_default_str();
-  sub->add_option("--density-steps", c->densitySteps, "RK4 steps of the probability-flow log-density")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 100000));
+  sub->add_option("--density-steps", c->densitySteps,
+                  "RK4 steps of the probability-flow log-density, or auto: the cheapest of 20, 40, 60, 80, 120, "
+                  "160, 240, 320 whose log-density round trip over 32 proposals is within half of 1e-3 nats")
+      ->capture_default_str();
   sub->add_option("--residue", c->residue, "residue number whose phi/psi (2D) or capped Z-matrix (25D) the model describes (default: the only one)");
   sub->callback([c] { runMcMove(*c); });
 }
