@@ -518,7 +518,7 @@ Sampler::Sampler(VanLoanKernel kernel, GaussianPrior prior, SamplerOptions optio
   else if (!(options_.relativeTolerance > 0.0 && options_.absoluteTolerance > 0.0))
     m << "sampler: RK45 tolerances must be > 0";
   else if (!(options_.stochasticity >= 0.0 && options_.stochasticity <= 1.0))
-    m << "sampler: stochasticity = " << options_.stochasticity << " must lie in [0, 1] (GSSCS)";
+    m << "sampler: stochasticity = " << options_.stochasticity << " must lie in [0, 1] (GSSCS, SDEIS)";
   if (!m.str().empty()) throw Error(m.str());
 }
 

@@ -101,7 +101,7 @@ struct SamplerOptions {
   double absoluteTolerance = 1e-5;      // RK45
   int maxSteps = 100000;                // RK45: more is an error
   bool tweedie = false;                 // denoise at tEps (needs every channel's score)
-  // GSSCS: lambda in [0, 1] of the reverse-time family
+  // GSSCS and SDEIS: lambda in [0, 1] of the reverse-time family
   //   dz = [A z - (1 + lambda^2) / 2 Q s] dt + lambda G dW_bar
   // (every member has the marginals p_t): 1 the reverse SDE, 0 the
   // probability flow.
