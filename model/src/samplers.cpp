@@ -222,6 +222,10 @@ void gaussLegendre(int n, std::vector<double>& x, std::vector<double>& w) {
   }
 }
 
+// The weight (1 + lambda^2) / 2 of Q s in the family's drift: the linear part
+// carries its Gaussian share (Q P_t), the residual kick the rest (s + P_t z).
+double reverseScoreWeight(double lambda) { return 0.5 * (1.0 + lambda * lambda); }
+
 // DEIS. The linear part A~_t = A + (1/2) Q P_t of the flow, with P_t the
 // precision the residual r = s + P_t z subtracts.
 class DeisLinearPart {
@@ -243,6 +247,13 @@ class DeisLinearPart {
   Eigen::Matrix2d drift(double t) const {
     return kernel_.sde().drift() + 0.5 * kernel_.sde().diffusion() * precision(t);
   }
+  // The linear part of the family member lambda (samplers.h), with
+  // w = reverseScoreWeight(lambda): M_t = A + w Q P_t = 2 w A~_t - (2 w - 1) A,
+  // A~_t itself for the flow (lambda = 0), 2 A~_t - A for the reverse SDE.
+  Eigen::Matrix2d familyDrift(double t, double lambda) const {
+    const double twoW = 2.0 * reverseScoreWeight(lambda);
+    return twoW * drift(t) - (twoW - 1.0) * kernel_.sde().drift();
+  }
 
  private:
   const VanLoanKernel& kernel_;
@@ -260,10 +271,6 @@ struct DeisStep {
   std::vector<Eigen::Matrix2d> weights;  // weights[j] multiplies rho at grid[i + j]
   Eigen::Matrix2d noiseFactor = Eigen::Matrix2d::Zero();  // stochastic DEIS: a root of Cov xi
 };
-
-// The weight (1 + lambda^2) / 2 of Q s in the family's drift: the linear part
-// carries its Gaussian share (Q P_t), the residual kick the rest (s + P_t z).
-double reverseScoreWeight(double lambda) { return 0.5 * (1.0 + lambda * lambda); }
 
 // A symmetric square root of a noise covariance: it is near-singular where a
 // channel has no noise and the step is short (active Tp = 0), which Cholesky
@@ -307,14 +314,12 @@ std::vector<DeisStep> deisCoefficients(const VanLoanKernel& kernel, const DeisLi
   const Eigen::Matrix2d& q = sde.diffusion();
   std::vector<double> gx, gw;
   gaussLegendre(kDeisQuadratureNodes, gx, gw);
-  // The linear part M = A + w Q P = 2 w A~ - (2 w - 1) A, w = reverseScoreWeight
-  // (A~ for the flow); d/du Phi(t_lo, u^2) = -Phi M(u^2) 2u, u = sqrt(tau).
+  // d/du Phi(t_lo, u^2) = -Phi M(u^2) 2u, u = sqrt(tau), M the family's
+  // linear part (A~ for the flow).
   const double scoreWeight = reverseScoreWeight(lambda);
   const Eigen::Matrix2d noise = (lambda * lambda) * q;
   auto derivative = [&](const Eigen::Matrix2d& phi, double u) -> Eigen::Matrix2d {
-    if (lambda == 0.0) return -2.0 * u * phi * linear.drift(u * u);
-    return -2.0 * u * phi *
-           (2.0 * scoreWeight * linear.drift(u * u) - (2.0 * scoreWeight - 1.0) * sde.drift());
+    return -2.0 * u * phi * linear.familyDrift(u * u, lambda);
   };
   auto advance = [&](Eigen::Matrix2d& phi, double u0, double u1) {
     const double hs = (u1 - u0) / kDeisSubsteps;
@@ -426,13 +431,10 @@ LinearHalfStep gaussianLinearStep(const VanLoanKernel& kernel, const DeisLinearP
   struct State {
     Eigen::Matrix2d phi, sigma;
   };
-  // d/du at tau = u^2 (dtau = 2 u du); with A~ = A + Q P / 2 the flow's and
-  // w = reverseScoreWeight(lambda), M = A + w Q P = 2 w A~ - (2 w - 1) A
-  // (2 A~ - A for the reverse SDE).
-  const double twoW = 2.0 * reverseScoreWeight(lambda);
+  // d/du at tau = u^2 (dtau = 2 u du), M the family's linear part.
   const Eigen::Matrix2d noise = (lambda * lambda) * q;
   auto derivative = [&](const State& y, double u) -> State {
-    const Eigen::Matrix2d m = twoW * linear.drift(u * u) - (twoW - 1.0) * sde.drift();
+    const Eigen::Matrix2d m = linear.familyDrift(u * u, lambda);
     return {-2.0 * u * y.phi * m, 2.0 * u * y.phi * noise * y.phi.transpose()};
   };
   auto axpy = [](const State& y, double h, const State& d) -> State {
