@@ -93,6 +93,7 @@ void runMcMove(const McMoveCommand& c) {
   if (c.output.empty()) throw Error("mcmove: -o/--output is required (the Force's XML, <name>.xml)");
   const std::filesystem::path xmlPath = c.output;
   if (xmlPath.extension() != ".xml") throw Error(c.output, "the serialized move must end in .xml");
+  const std::optional<int> requestedSteps = parseDensitySteps(c.densitySteps);
   std::filesystem::path jsonPath = xmlPath;
   jsonPath.replace_extension(".json");
   const std::filesystem::path checkpoint = model::resolveCheckpoint(c.model);
@@ -133,10 +134,21 @@ void runMcMove(const McMoveCommand& c) {
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) throw Error(checkpoint.string(), "cannot read the checkpoint");
 
-  // The round trip before the Force is built, so auto can choose the steps;
-  // the Force then validates every option (a bad one fails before anything
-  // is written).
-  const std::optional<int> requestedSteps = parseDensitySteps(c.densitySteps);
+  // The Force first: it validates every option (a bad one fails before the
+  // round trip's cost and before anything is written); the density steps are
+  // set again once the round trip has chosen them.
+  auto forceErrors = [](auto&& build) {
+    try {
+      build();
+    } catch (const std::exception& e) {
+      throw Error(std::string("mcmove: ") + e.what());
+    }
+  };
+  std::unique_ptr<plugin::GenerativeMonteCarloMove> move;
+  forceErrors([&] {
+    move = std::make_unique<plugin::GenerativeMonteCarloMove>(bytes, atoms, c.interval, c.temperatureK, c.seed);
+    move->setDensitySteps(requestedSteps.value_or(kDensityStepLadder.front()));
+  });
   RoundTrip roundTrip;
   std::vector<RoundTrip> tried;
   if (requestedSteps) {
@@ -157,13 +169,10 @@ void runMcMove(const McMoveCommand& c) {
   const bool withinBound = worstNats < kRoundTripBoundNats;
 
   std::ostringstream xml;
-  try {
-    plugin::GenerativeMonteCarloMove move(bytes, atoms, c.interval, c.temperatureK, c.seed);
-    move.setDensitySteps(densitySteps);
-    OpenMM::XmlSerializer::serialize<OpenMM::Force>(&move, "Force", xml);
-  } catch (const std::exception& e) {
-    throw Error(std::string("mcmove: ") + e.what());
-  }
+  forceErrors([&] {
+    move->setDensitySteps(densitySteps);
+    OpenMM::XmlSerializer::serialize<OpenMM::Force>(move.get(), "Force", xml);
+  });
   if (!withinBound)
     std::cerr << fmt::format(
         "mcmove: warning: at {} density steps the log-density round trip of {} proposals is up to {:.3g} nats "
