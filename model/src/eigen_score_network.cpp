@@ -3,22 +3,9 @@
 #include <cmath>
 
 #include "activediff/featurize/error.h"
+#include "dense_product.h"
 
 namespace activediff::model {
-namespace {
-
-Eigen::MatrixXd silu(const Eigen::MatrixXd& x) {
-  return x.unaryExpr([](double v) { return v / (1.0 + std::exp(-v)); });
-}
-// d silu / dx = s (1 + x (1 - s)), s = sigmoid(x).
-Eigen::MatrixXd siluDerivative(const Eigen::MatrixXd& x) {
-  return x.unaryExpr([](double v) {
-    const double s = 1.0 / (1.0 + std::exp(-v));
-    return s * (1.0 + v * (1.0 - s));
-  });
-}
-
-}  // namespace
 
 EigenScoreNetwork::EigenScoreNetwork(EigenNetworkWeights weights, const TrainingTargets& targets)
     : w_(std::move(weights)), targets_(targets) {
@@ -58,10 +45,14 @@ const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
 // forward of score_network.cpp; with tangents, also the derivative of the
 // outputs along each input column j paired with output column o (the
 // Jacobian diagonal: output o = (block, d) with input (channel of block, d)).
+// The values (rows 0 .. B-1) and every tangent p (rows B (p + 1) .. B (p + 2) - 1)
+// are stacked in one row-major buffer, so each layer is one product of all
+// of them with the layer's weights: at batch 1 (the move's density) that is a
+// small matrix product instead of 1 + tangents vector products.
 Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double t,
                                            std::vector<Eigen::MatrixXd>* tangents) const {
   const int d = w_.dims, c = w_.channels;
-  const Eigen::Index rows = zArray.rows();
+  const int rows = static_cast<int>(zArray.rows());
   const Eigen::MatrixXd z = zArray.matrix();
   const ScoreChannels outputs = targets_.outputs();
   const AtTime& cached = at(t);
@@ -71,72 +62,91 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   wIn(0, 0) = table(0, kInputXX);
   wIn(1, 0) = table(0, kInputAuxX);
   wIn(1, 1) = table(0, kInputAuxAux);
-  Eigen::MatrixXd input(rows, c * d);
+  RowMatrix& input = scratch_.input;
+  input.resize(rows, c * d);
   input.leftCols(d) = wIn(0, 0) * z.leftCols(d);
   if (c == 2) input.rightCols(d) = wIn(1, 0) * z.leftCols(d) + wIn(1, 1) * z.rightCols(d);
   const std::size_t n = w_.weights.size();
-  auto offset = [&](std::size_t i) -> const Eigen::VectorXd& { return cached.offsets[i]; };
   // Output columns and their paired input columns.
   std::vector<std::pair<int, int>> pairs;
-  int block = 0;
-  for (int ch = 0; ch < c; ++ch) {
-    if (!outputs.has(ch)) continue;
-    for (int k = 0; k < d; ++k) pairs.emplace_back(block * d + k, ch * d + k);
-    ++block;
-  }
-  const Eigen::MatrixXd wz = w_.weights[0].leftCols(c * d);
-  std::vector<Eigen::MatrixXd> dh;  // per tangent, rows x width
-  Eigen::MatrixXd pre = (input * wz.transpose()).rowwise() + offset(0).transpose();
   if (tangents) {
-    for (const auto& [o, j] : pairs) {
-      // dz = e_j -> dz~ = W e_j: column j of the block matrix of W.
-      Eigen::VectorXd dInput = Eigen::VectorXd::Zero(c * d);
-      const int ch = j / d, k = j % d;
-      if (ch == 0) {
-        dInput(k) = wIn(0, 0);
-        if (c == 2) dInput(d + k) = wIn(1, 0);
-      } else {
-        dInput(d + k) = wIn(1, 1);
-      }
-      dh.push_back(Eigen::MatrixXd(rows, wz.rows()));
-      dh.back().rowwise() = (wz * dInput).transpose();
+    int block = 0;
+    for (int ch = 0; ch < c; ++ch) {
+      if (!outputs.has(ch)) continue;
+      for (int k = 0; k < d; ++k) pairs.emplace_back(block * d + k, ch * d + k);
+      ++block;
     }
   }
-  Eigen::MatrixXd h, body;
+  const int stacked = rows * (1 + static_cast<int>(pairs.size()));
+  const int width = static_cast<int>(w_.weights[0].rows());
+  // y = x W^T for all stacked rows; the values also get the layer's offset.
+  auto product = [&](const RowMatrix& x, const Eigen::MatrixXd& weights, const Eigen::VectorXd* offset, RowMatrix& y) {
+    y.resize(stacked, weights.rows());
+    detail::denseProductTransposed(x.data(), stacked, static_cast<int>(weights.cols()), static_cast<int>(x.cols()),
+                                   weights.data(), static_cast<int>(weights.rows()), y.data(),
+                                   static_cast<int>(weights.rows()));
+    if (offset) y.topRows(rows).rowwise() += offset->transpose();
+  };
+  // In place: values v -> silu(v), each tangent g -> g silu'(v) of its row's value.
+  auto activate = [&](RowMatrix& m) {
+    for (int r = 0; r < rows; ++r)
+      for (int k = 0; k < m.cols(); ++k) {
+        const double v = m(r, k);
+        const double s = 1.0 / (1.0 + std::exp(-v));
+        m(r, k) = v * s;
+        const double slope = s * (1.0 + v * (1.0 - s));  // d silu / dv
+        for (int g = r + rows; g < stacked; g += rows) m(g, k) *= slope;
+      }
+  };
+  // The input layer: values from the state, tangents dz = e_j -> W e_j
+  // through the layer (the same for every row).
+  RowMatrix& h = scratch_.h;
+  h.resize(stacked, width);
+  detail::denseProductTransposed(input.data(), rows, c * d, c * d, w_.weights[0].data(), width, h.data(), width);
+  h.topRows(rows).rowwise() += cached.offsets[0].transpose();
+  for (std::size_t p = 0; p < pairs.size(); ++p) {
+    const int j = pairs[p].second, ch = j / d, k = j % d;
+    Eigen::VectorXd direction;
+    if (ch == 0) {
+      direction = wIn(0, 0) * w_.weights[0].col(k);
+      if (c == 2) direction += wIn(1, 0) * w_.weights[0].col(d + k);
+    } else {
+      direction = wIn(1, 1) * w_.weights[0].col(d + k);
+    }
+    h.middleRows(rows * (1 + static_cast<int>(p)), rows).rowwise() = direction.transpose();
+  }
+  RowMatrix& a = scratch_.a;
+  RowMatrix& b = scratch_.b;
   if (w_.kind == "mlp") {
     for (std::size_t i = 0;; ++i) {
-      if (tangents)
-        for (auto& g : dh) g = g.cwiseProduct(siluDerivative(pre));
-      h = silu(pre);
+      activate(h);
       if (i + 1 == n - 1) break;
-      pre = (h * w_.weights[i + 1].transpose()).rowwise() + offset(i + 1).transpose();
-      if (tangents)
-        for (auto& g : dh) g = g * w_.weights[i + 1].transpose();
+      product(h, w_.weights[i + 1], &cached.offsets[i + 1], a);
+      std::swap(h, a);
     }
-    body = (h * w_.weights[n - 1].transpose()).rowwise() + w_.biases[n - 1].transpose();
-    if (tangents)
-      for (auto& g : dh) g = g * w_.weights[n - 1].transpose();
   } else {
-    h = pre;  // the input layer has no activation
+    // h = input layer (no activation); h += W2 silu(W1 silu(h) + o1) + o2 per block.
     for (std::size_t i = 1; i + 2 < n; i += 2) {
-      const Eigen::MatrixXd a = silu(h);
-      const Eigen::MatrixXd p = (a * w_.weights[i].transpose()).rowwise() + offset(i).transpose();
-      const Eigen::MatrixXd q = silu(p);
-      if (tangents) {
-        const Eigen::MatrixXd sh = siluDerivative(h), sp = siluDerivative(p);
-        for (auto& g : dh)
-          g = g + ((g.cwiseProduct(sh) * w_.weights[i].transpose()).cwiseProduct(sp) * w_.weights[i + 1].transpose());
-      }
-      h = h + ((q * w_.weights[i + 1].transpose()).rowwise() + offset(i + 1).transpose());
+      a = h;
+      activate(a);
+      product(a, w_.weights[i], &cached.offsets[i], b);
+      activate(b);
+      product(b, w_.weights[i + 1], &cached.offsets[i + 1], a);
+      h += a;
     }
-    if (tangents) {
-      const Eigen::MatrixXd sh = siluDerivative(h);
-      for (auto& g : dh) g = g.cwiseProduct(sh) * w_.weights[n - 1].transpose();
-    }
-    body = (silu(h) * w_.weights[n - 1].transpose()).rowwise() + w_.biases[n - 1].transpose();
+    activate(h);
   }
+  // The output layer: every output for the values, only its own output
+  // column o for tangent p.
+  const Eigen::MatrixXd& last = w_.weights[n - 1];
+  RowMatrix& top = scratch_.a;
+  top.resize(rows, last.rows());
+  detail::denseProductTransposed(h.data(), rows, width, width, last.data(), static_cast<int>(last.rows()), top.data(),
+                                 static_cast<int>(last.rows()));
+  top.rowwise() += w_.biases[n - 1].transpose();
+  Eigen::MatrixXd body = top;
   if (w_.preconditioned) {
-    block = 0;
+    int block = 0;
     for (int ch = 0; ch < c; ++ch) {
       if (!outputs.has(ch)) continue;
       const double gx = table(0, ch == 0 ? kGaussianXX : kGaussianAuxX);
@@ -150,7 +160,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     tangents->assign(1, Eigen::MatrixXd(rows, body.cols()));
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       const auto [o, j] = pairs[p];
-      Eigen::VectorXd column = dh[p].col(o);
+      Eigen::VectorXd column = h.middleRows(rows * (1 + static_cast<int>(p)), rows) * last.row(o).transpose();
       if (w_.preconditioned) {
         const int ch = j / d, blockOf = o / d;
         int outChannel = -1, b2 = 0;

@@ -58,6 +58,12 @@ class EigenScoreNetwork : public ScoreModel {
   EigenNetworkWeights w_;
   const TrainingTargets& targets_;
   mutable AtTime atTime_;
+  // forward's buffers, kept between calls: values and tangents stacked by rows.
+  using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  struct Scratch {
+    RowMatrix input, h, a, b;
+  };
+  mutable Scratch scratch_;
 };
 
 }  // namespace activediff::model
