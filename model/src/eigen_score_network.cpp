@@ -67,13 +67,17 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   input.leftCols(d) = wIn(0, 0) * z.leftCols(d);
   if (c == 2) input.rightCols(d) = wIn(1, 0) * z.leftCols(d) + wIn(1, 1) * z.rightCols(d);
   const std::size_t n = w_.weights.size();
-  // Output columns and their paired input columns.
+  // Output columns and their paired input columns, for the channels with
+  // noise: the flow's divergence reads no other (score_model.h), and for an
+  // active model without passive noise that halves the tangents.
   std::vector<std::pair<int, int>> pairs;
   if (tangents) {
+    const LinearSde& sde = targets_.kernel().sde();
     int block = 0;
     for (int ch = 0; ch < c; ++ch) {
       if (!outputs.has(ch)) continue;
-      for (int k = 0; k < d; ++k) pairs.emplace_back(block * d + k, ch * d + k);
+      if (sde.hasNoise(ch))
+        for (int k = 0; k < d; ++k) pairs.emplace_back(block * d + k, ch * d + k);
       ++block;
     }
   }
@@ -157,7 +161,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     }
   }
   if (tangents) {
-    tangents->assign(1, Eigen::MatrixXd(rows, body.cols()));
+    tangents->assign(1, Eigen::MatrixXd::Zero(rows, body.cols()));
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       const auto [o, j] = pairs[p];
       Eigen::VectorXd column = h.middleRows(rows * (1 + static_cast<int>(p)), rows) * last.row(o).transpose();

@@ -13,7 +13,9 @@
 //
 // The likelihood (MATH.md 4b) needs the exact divergence of the probability
 // flow, i.e. the diagonal of the score's Jacobian: jacobianDiagonal(b, col) =
-// d score(b, col) / d z(b, col), same layout, for the same channel blocks.
+// d score(b, col) / d z(b, col), same layout, for the channel blocks with
+// noise (Q_cc > 0): the divergence reads no other, so a provider may leave the
+// rest (the x block of an active model without passive noise) unfilled.
 // A network computes it with one vector-Jacobian product per output column
 // (or forward mode); it is optional.
 #include <Eigen/Core>
