@@ -3,6 +3,11 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "activediff/featurize/error.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -78,17 +83,27 @@ bool detectVectorized() { return __builtin_cpu_supports("avx2") && __builtin_cpu
 bool detectVectorized() { return false; }
 #endif
 
-const bool kVectorized = detectVectorized();
+// ACTIVEDIFF_DENSE_KERNEL=generic takes Eigen's product on any CPU (the
+// tests run the network both ways); unset or "auto" picks by the CPU.
+bool chooseVectorized() {
+  const char* choice = std::getenv("ACTIVEDIFF_DENSE_KERNEL");
+  if (!choice || !*choice || std::strcmp(choice, "auto") == 0) return detectVectorized();
+  if (std::strcmp(choice, "generic") == 0) return false;
+  throw Error(std::string("ACTIVEDIFF_DENSE_KERNEL is \"") + choice + "\"; expected auto or generic");
+}
 
 }  // namespace
 
-bool denseProductVectorized() { return kVectorized; }
+bool denseProductVectorized() {
+  static const bool vectorized = chooseVectorized();
+  return vectorized;
+}
 
 void denseProductTransposed(const double* x, int rows, int in, int ldx, const double* w, int out, double* y,
                             int ldy) {
   if (rows <= 0 || out <= 0) return;
 #ifdef ACTIVEDIFF_DENSE_AVX2
-  if (kVectorized) {
+  if (denseProductVectorized()) {
     productVectorized(x, rows, in, ldx, w, out, y, ldy);
     return;
   }

@@ -9,7 +9,8 @@
 // the generic x86-64 baseline) a register-blocked kernel accumulates every
 // y(r, o) as the same fused multiply-add chain over k = 0 .. in-1 whatever
 // the number of rows, so a state's value does not depend on the batch it is
-// evaluated in. Elsewhere Eigen's product.
+// evaluated in. Elsewhere, or with ACTIVEDIFF_DENSE_KERNEL=generic in the
+// environment, Eigen's product.
 namespace activediff::model::detail {
 
 void denseProductTransposed(const double* x, int rows, int in, int ldx, const double* w, int out, double* y,
