@@ -5,7 +5,7 @@
 // dimensions ldx and ldy; W is an Eigen (column-major) out x in matrix, so
 // the column k that multiplies x(., k) is contiguous.
 //
-// On CPUs with AVX2 and FMA (checked at run time; the library is built for
+// In float64 or float32. On CPUs with AVX2 and FMA (checked at run time; the library is built for
 // the generic x86-64 baseline) a register-blocked kernel accumulates every
 // y(r, o) as the same fused multiply-add chain over k = 0 .. in-1 whatever
 // the number of rows, so a state's value does not depend on the batch it is
@@ -14,6 +14,8 @@
 namespace activediff::model::detail {
 
 void denseProductTransposed(const double* x, int rows, int in, int ldx, const double* w, int out, double* y,
+                            int ldy);
+void denseProductTransposed(const float* x, int rows, int in, int ldx, const float* w, int out, float* y,
                             int ldy);
 
 // Whether denseProductTransposed takes the AVX2/FMA kernel on this CPU.

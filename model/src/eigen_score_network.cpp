@@ -17,6 +17,9 @@ EigenScoreNetwork::EigenScoreNetwork(EigenNetworkWeights weights, const Training
     throw Error("Eigen score network: the input layer does not take c*D + 2F inputs");
   if (w_.weights[n - 1].rows() != targets_.outputs().count() * w_.dims)
     throw Error("Eigen score network: the output layer does not give the process's output channels");
+  for (const Eigen::MatrixXd& w : w_.weights) weightsFloat_.push_back(w.cast<float>());
+  outputBiasFloat_ = w_.biases[n - 1].cast<float>();
+  outputRowsFloat_ = weightsFloat_[n - 1];
 }
 
 const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
@@ -37,7 +40,7 @@ const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
     Eigen::VectorXd b = w_.biases[i];
     if (i == 0) b += w_.weights[0].rightCols(2 * f) * time;
     if (w_.timeWeights[i].size() > 0) b += w_.timeWeights[i] * time;
-    atTime_.offsets[i] = b;
+    atTime_.offsets[i] = b.cast<float>();
   }
   return atTime_;
 }
@@ -64,8 +67,8 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   wIn(1, 1) = table(0, kInputAuxAux);
   RowMatrix& input = scratch_.input;
   input.resize(rows, c * d);
-  input.leftCols(d) = wIn(0, 0) * z.leftCols(d);
-  if (c == 2) input.rightCols(d) = wIn(1, 0) * z.leftCols(d) + wIn(1, 1) * z.rightCols(d);
+  input.leftCols(d) = (wIn(0, 0) * z.leftCols(d)).cast<float>();
+  if (c == 2) input.rightCols(d) = (wIn(1, 0) * z.leftCols(d) + wIn(1, 1) * z.rightCols(d)).cast<float>();
   const std::size_t n = w_.weights.size();
   // Output columns and their paired input columns, for the channels with
   // noise: the flow's divergence reads no other (score_model.h), and for an
@@ -84,7 +87,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   const int stacked = rows * (1 + static_cast<int>(pairs.size()));
   const int width = static_cast<int>(w_.weights[0].rows());
   // y = x W^T for all stacked rows; the values also get the layer's offset.
-  auto product = [&](const RowMatrix& x, const Eigen::MatrixXd& weights, const Eigen::VectorXd* offset, RowMatrix& y) {
+  auto product = [&](const RowMatrix& x, const Eigen::MatrixXf& weights, const Eigen::VectorXf* offset, RowMatrix& y) {
     y.resize(stacked, weights.rows());
     detail::denseProductTransposed(x.data(), stacked, static_cast<int>(weights.cols()), static_cast<int>(x.cols()),
                                    weights.data(), static_cast<int>(weights.rows()), y.data(),
@@ -95,10 +98,10 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   auto activate = [&](RowMatrix& m) {
     for (int r = 0; r < rows; ++r)
       for (int k = 0; k < m.cols(); ++k) {
-        const double v = m(r, k);
-        const double s = 1.0 / (1.0 + std::exp(-v));
+        const float v = m(r, k);
+        const float s = 1.0f / (1.0f + std::exp(-v));
         m(r, k) = v * s;
-        const double slope = s * (1.0 + v * (1.0 - s));  // d silu / dv
+        const float slope = s * (1.0f + v * (1.0f - s));  // d silu / dv
         for (int g = r + rows; g < stacked; g += rows) m(g, k) *= slope;
       }
   };
@@ -106,7 +109,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   // through the layer (the same for every row).
   RowMatrix& h = scratch_.h;
   h.resize(stacked, width);
-  detail::denseProductTransposed(input.data(), rows, c * d, c * d, w_.weights[0].data(), width, h.data(), width);
+  detail::denseProductTransposed(input.data(), rows, c * d, c * d, weightsFloat_[0].data(), width, h.data(), width);
   h.topRows(rows).rowwise() += cached.offsets[0].transpose();
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     const int j = pairs[p].second, ch = j / d, k = j % d;
@@ -117,7 +120,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     } else {
       direction = wIn(1, 1) * w_.weights[0].col(d + k);
     }
-    h.middleRows(rows * (1 + static_cast<int>(p)), rows).rowwise() = direction.transpose();
+    h.middleRows(rows * (1 + static_cast<int>(p)), rows).rowwise() = direction.cast<float>().transpose();
   }
   RowMatrix& a = scratch_.a;
   RowMatrix& b = scratch_.b;
@@ -125,7 +128,7 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     for (std::size_t i = 0;; ++i) {
       activate(h);
       if (i + 1 == n - 1) break;
-      product(h, w_.weights[i + 1], &cached.offsets[i + 1], a);
+      product(h, weightsFloat_[i + 1], &cached.offsets[i + 1], a);
       std::swap(h, a);
     }
   } else {
@@ -133,22 +136,23 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     for (std::size_t i = 1; i + 2 < n; i += 2) {
       a = h;
       activate(a);
-      product(a, w_.weights[i], &cached.offsets[i], b);
+      product(a, weightsFloat_[i], &cached.offsets[i], b);
       activate(b);
-      product(b, w_.weights[i + 1], &cached.offsets[i + 1], a);
+      product(b, weightsFloat_[i + 1], &cached.offsets[i + 1], a);
       h += a;
     }
     activate(h);
   }
   // The output layer: every output for the values, only its own output
   // column o for tangent p.
-  const Eigen::MatrixXd& last = w_.weights[n - 1];
+  const Eigen::MatrixXf& last = weightsFloat_[n - 1];
   RowMatrix& top = scratch_.a;
   top.resize(rows, last.rows());
   detail::denseProductTransposed(h.data(), rows, width, width, last.data(), static_cast<int>(last.rows()), top.data(),
                                  static_cast<int>(last.rows()));
-  top.rowwise() += w_.biases[n - 1].transpose();
-  Eigen::MatrixXd body = top;
+  top.rowwise() += outputBiasFloat_.transpose();
+  // The analytic Gaussian part in float64: near t_eps it is most of the score.
+  Eigen::MatrixXd body = top.cast<double>();
   if (w_.preconditioned) {
     int block = 0;
     for (int ch = 0; ch < c; ++ch) {
@@ -164,7 +168,12 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
     tangents->assign(1, Eigen::MatrixXd::Zero(rows, body.cols()));
     for (std::size_t p = 0; p < pairs.size(); ++p) {
       const auto [o, j] = pairs[p];
-      Eigen::VectorXd column = h.middleRows(rows * (1 + static_cast<int>(p)), rows) * last.row(o).transpose();
+      // d output o = tangent rows . W_last(o, :), by the same product as every
+      // layer, so a state's Jacobian does not depend on its batch either.
+      Eigen::VectorXf columnFloat(rows);
+      detail::denseProductTransposed(h.data() + static_cast<long>(rows) * (1 + static_cast<int>(p)) * width, rows,
+                                     width, width, outputRowsFloat_.row(o).data(), 1, columnFloat.data(), 1);
+      Eigen::VectorXd column = columnFloat.cast<double>();
       if (w_.preconditioned) {
         const int ch = j / d, blockOf = o / d;
         int outChannel = -1, b2 = 0;

@@ -64,13 +64,15 @@ TEST(EigenScoreNetwork, MatchesTheLibTorchNetworkAndItsAutogradJacobian) {
         EXPECT_LT((ja - jb).abs().maxCoeff(), 2e-5 * jscale) << sets[0] << " " << sets[1] << " t " << t << " channel " << c;
       }
       // A state alone (the move's batch of 1) gets what it gets in a batch:
-      // values and tangents are stacked by rows, and no row may leak into another.
+      // values and tangents are stacked by rows, and no row may leak into
+      // another. Bit for bit on the AVX2 kernel; Eigen's generic float32
+      // product sums in an order that depends on the rows, hence 1e-6.
       for (int r = 0; r < z.rows(); ++r) {
         Eigen::ArrayXXd s3, j3;
         eigen.scoreModel().scoreAndJacobianDiagonal(z.row(r), t, s3, j3);
         const double scale = 1.0 + s2.row(r).abs().maxCoeff(), jscale = 1.0 + j2.row(r).abs().maxCoeff();
-        EXPECT_LT((s3.row(0) - s2.row(r)).abs().maxCoeff(), 1e-12 * scale) << sets[0] << " t " << t << " row " << r;
-        EXPECT_LT((j3.row(0) - j2.row(r)).abs().maxCoeff(), 1e-12 * jscale) << sets[0] << " t " << t << " row " << r;
+        EXPECT_LT((s3.row(0) - s2.row(r)).abs().maxCoeff(), 1e-6 * scale) << sets[0] << " t " << t << " row " << r;
+        EXPECT_LT((j3.row(0) - j2.row(r)).abs().maxCoeff(), 1e-6 * jscale) << sets[0] << " t " << t << " row " << r;
       }
     }
   }

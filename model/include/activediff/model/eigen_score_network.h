@@ -51,7 +51,7 @@ class EigenScoreNetwork : public ScoreModel {
     double t = -1.0;
     TargetCoefficients coefficients;
     Eigen::ArrayXXd preconditioning;     // 1 x kPreconditioningColumns
-    std::vector<Eigen::VectorXd> offsets;  // per layer: bias + time terms
+    std::vector<Eigen::VectorXf> offsets;  // per layer: bias + time terms
   };
   const AtTime& at(double t) const;
   Eigen::MatrixXd forward(const Eigen::ArrayXXd& z, double t, std::vector<Eigen::MatrixXd>* tangents) const;
@@ -59,11 +59,16 @@ class EigenScoreNetwork : public ScoreModel {
   const TrainingTargets& targets_;
   mutable AtTime atTime_;
   // forward's buffers, kept between calls: values and tangents stacked by rows.
-  using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct Scratch {
     RowMatrix input, h, a, b;
   };
   mutable Scratch scratch_;
+  // The layers in float32, as the LibTorch network holds them.
+  std::vector<Eigen::MatrixXf> weightsFloat_;
+  Eigen::VectorXf outputBiasFloat_;
+  // The output layer with each output's weights contiguous (row-major).
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> outputRowsFloat_;
 };
 
 }  // namespace activediff::model
