@@ -1,13 +1,17 @@
 #pragma once
-// A trained score network evaluated with Eigen in float64, torch-free: the
-// same forward as the LibTorch network (model/src/torch/score_network.cpp:
-// mlp or resmlp, SiLU, log-time sinusoidal features, time in every layer or
-// at the input, optional marginal preconditioning), and the exact diagonal of
-// its Jacobian by forward-mode differentiation (one tangent per output
-// column). For small batches -- the Monte Carlo move evaluates one state at a
-// time, where a LibTorch call with autograd costs 100-300 us -- it avoids
-// every per-call framework overhead. Generator builds one from a checkpoint
-// when GeneratorOptions::eigenNetwork is set; the weights come from there.
+// A trained score network evaluated torch-free: the same forward as the
+// LibTorch network (model/src/torch/score_network.cpp: mlp or resmlp, SiLU,
+// log-time sinusoidal features, time in every layer or at the input,
+// optional marginal preconditioning), and the exact diagonal of its Jacobian
+// by forward-mode differentiation (one tangent per output column of a
+// channel with noise). The layers run in float32, as LibTorch holds the
+// weights, with the value and its tangents stacked as rows of one matrix
+// (model/src/dense_product.h); the analytic Gaussian part and everything
+// outside the network stay float64. For small batches -- the Monte Carlo
+// move evaluates one state at a time, where a LibTorch call with autograd
+// costs 100-300 us -- it avoids every per-call framework overhead.
+// Generator builds one from a checkpoint when GeneratorOptions::eigenNetwork
+// is set; the weights come from there. Not thread-safe (per-call buffers).
 #include <Eigen/Core>
 #include <string>
 #include <vector>

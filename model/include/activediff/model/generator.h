@@ -28,7 +28,7 @@ struct GeneratorOptions {
   int threads = 1;             // torch intra-op threads (and OpenBLAS)
   bool useEma = true;          // the EMA weights (default) or the raw ones
   int batchSize = 2048;        // network batch (2048: activations stay in cache; 4096 ran 3.5x slower per sample on one core)
-  // Evaluate the network with Eigen in float64 (eigen_score_network.h)
+  // Evaluate the network with Eigen (eigen_score_network.h)
   // instead of LibTorch: no per-call framework cost, for batches of a few
   // states (the Monte Carlo move). CPU only.
   bool eigenNetwork = false;
