@@ -6,7 +6,8 @@
 #      featurize -> train (active noise) -> sample -> rebuild -> evaluate,
 #      ending in report.md / report.json with plots,
 #   3. the trained model as an OpenMM Monte Carlo move (activediff mcmove):
-#      MD with the move beside plain MD, acceptance, populations, tau_int.
+#      MD with the move beside plain MD, acceptance, populations, tau_int,
+#      wall time and independent samples per wall second.
 # The budget (MAIN_JOB_STEPS training steps, MAIN_JOB_SAMPLES samples) is
 # chosen to finish in minutes on 2 cores; raise it for publication numbers.
 set -euo pipefail
@@ -28,7 +29,13 @@ ACTIVEDIFF_BUILD_DIR="$BUILD_DIR" "$ROOT/workflows/pipeline.sh" --out "$OUT" --f
   --tau 0.5 --steps "${MAIN_JOB_STEPS:-10000}" --samples "${MAIN_JOB_SAMPLES:-10000}" --energy-samples 300
 echo "== the generative Monte Carlo move inside OpenMM: 20 ps of MD + move beside 20 ps of plain MD (CPU) =="
 "$AD" mcmove -q -m "$OUT/2d-active" -s "$EX/ala2.pdb" --interval 50 -o "$OUT/2d-active/move.xml"
-/usr/bin/python3 "$ROOT/examples/openmm-move/run_move.py" --plugin-dir "$("$AD" --plugin-dir)" \
+# Pinned to one CPU: OpenMM's CPU platform hands each step to a worker thread,
+# and with an idle second CPU every hand-off waits ~100 us, which would make
+# plain MD 5x slower than it is and the wall-time comparison meaningless
+# (docs/departures.md "Wall time: one core").
+PIN=()
+if command -v taskset > /dev/null; then PIN=(taskset -c 0); fi
+"${PIN[@]}" /usr/bin/python3 "$ROOT/examples/openmm-move/run_move.py" --plugin-dir "$("$AD" --plugin-dir)" \
   --move "$OUT/2d-active/move.xml" --platform CPU --steps 10000 --interval 50 --plain-md \
   --json "$OUT/2d-active/move_run.json" | tee "$OUT/2d-active/move_run.txt"
 echo "main job finished: report in $OUT/2d-active/report/report.md, the move in $OUT/2d-active/move_run.txt"

@@ -8,14 +8,18 @@ OpenMM's own Python layer (Debian's python3-simtk): no binding to build.
 Runs LangevinMiddle MD (Reference or CPU platform) with the move added to
 examples/ala2/system.xml and prints the move's acceptance and the alphaR /
 beta populations of phi/psi; with --plain-md also the same run without the
-move. --json writes the numbers (and the final positions) for scripts; the
-C++ example run_move.cpp does exactly the same and gives the same numbers.
+move, each run's wall time, and what the move buys: tau_int(alphaR) against
+wall time per simulated ps. --json writes the numbers (and the final
+positions) for scripts; the C++ example run_move.cpp runs the same and gives
+the same trajectory.
 """
 import argparse
 import json
 import math
 import os
 import sys
+import tempfile
+import time
 
 import openmm as mm
 from openmm import app, unit
@@ -76,6 +80,7 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
     context.setPositions(app.PDBFile(pdb).positions)
     context.setVelocitiesToTemperature(300.0, seed)
     trace, jumps, accepted_before = [], 0, 0.0
+    start = time.perf_counter()
     for _ in range(steps // interval):
         q = positions_nm(context)
         integrator.step(interval)
@@ -89,16 +94,32 @@ def run(system_xml, pdb, move_xml, platform, steps, interval, seed, atoms):
                 jumps += 1
             accepted_before = accepted
         trace.append([phi, psi])
+    # The whole loop, phi/psi read-out included (the same for both runs).
+    wall_s = time.perf_counter() - start
     result = {"steps": steps, "interval": interval, "platform": platform, "seed": seed, "phi_psi_deg": trace,
-              "positions_nm": p}
+              "positions_nm": p, "wall_s": wall_s}
     if move_xml:
         result["attempted"] = context.getParameter("ActivediffMovesAttempted")
         result["accepted"] = context.getParameter("ActivediffMovesAccepted")
         result["torsion_jumps_over_90_deg_at_accepted_moves"] = jumps
     states = [state_of(phi, psi) for phi, psi in trace]
     result["populations"] = {s: states.count(s) / len(states) for s in STATES}
-    result["alphaR_tau_int_ps"] = tau_int([1.0 if s == "alphaR" else 0.0 for s in states]) * interval * 0.002
+    tau = tau_int([1.0 if s == "alphaR" else 0.0 for s in states])
+    # None (JSON null) where the series never changes: strict JSON has no Infinity.
+    result["alphaR_tau_int_ps"] = tau * interval * 0.002 if math.isfinite(tau) else None
     return result
+
+
+def speedup(with_move, plain):
+    """MD + move against plain MD of the same length: wall time per simulated
+    ps, tau_int(alphaR), and their quotient, the gain in independent alphaR
+    samples per wall-clock second (None where a run never changed state)."""
+    wall_ratio = with_move["wall_s"] / plain["wall_s"]
+    tau_move, tau_plain = with_move["alphaR_tau_int_ps"], plain["alphaR_tau_int_ps"]
+    finite = tau_move is not None and tau_plain is not None
+    return {"wall_ratio": wall_ratio,
+            "tau_int_ratio": tau_plain / tau_move if finite else None,
+            "independent_samples_per_wall_s_ratio": tau_plain / tau_move / wall_ratio if finite else None}
 
 
 def tau_int(x):
@@ -146,17 +167,29 @@ def main():
     print("move: %d of %d accepted (%.2f)" % (m["accepted"], m["attempted"], m["accepted"] / max(m["attempted"], 1)))
     for name, r in out.items():
         print("%-9s " % name + "  ".join("%s %.3f" % (s, r["populations"][s]) for s in STATES) +
-              "  tau_int(alphaR) %.2f ps" % r["alphaR_tau_int_ps"])
+              "  tau_int(alphaR) %s ps" % ("inf" if r["alphaR_tau_int_ps"] is None else "%.2f" % r["alphaR_tau_int_ps"]))
+    if a.plain_md:
+        summary = speedup(out["with_move"], out["plain_md"])
+        out["speedup"] = summary
+        print("wall: with the move %.2f s, plain MD %.2f s for %g ps (%.2fx per simulated ps)" %
+              (m["wall_s"], out["plain_md"]["wall_s"], a.steps * 0.002, summary["wall_ratio"]))
+        if summary["independent_samples_per_wall_s_ratio"] is None:
+            print("independent alphaR samples per wall second: not comparable (a run never changed state)")
+        else:
+            print("tau_int(alphaR) %.1fx shorter with the move: %.1fx more independent alphaR samples per wall second" %
+                  (summary["tau_int_ratio"], summary["independent_samples_per_wall_s_ratio"]))
     if a.json:
+        d, b = os.path.split(os.path.abspath(a.json))
+        # A temporary of our own (never a user's file), renamed into place once complete.
+        fd, tmp = tempfile.mkstemp(prefix="." + b + ".", suffix=".tmp", dir=d)
+        with os.fdopen(fd, "w") as f:
+            json.dump(out, f)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 is for the temporary, not the result
         if os.path.exists(a.json):  # an earlier result is kept as #name.N#, never replaced
-            d, b = os.path.split(os.path.abspath(a.json))
             k = 1
             while os.path.exists(os.path.join(d, "#%s.%d#" % (b, k))):
                 k += 1
             os.rename(a.json, os.path.join(d, "#%s.%d#" % (b, k)))
-        tmp = a.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(out, f)
         os.replace(tmp, a.json)
 
 

@@ -254,6 +254,43 @@ TEST_F(McMove, PythonRouteCountsMovesAndMatchesTheCppExample) {
   for (std::size_t i = 0; i < pa.size(); ++i)
     for (int k = 0; k < 3; ++k) worst = std::max(worst, std::abs(pa[i][k].get<double>() - pb[i][k].get<double>()));
   EXPECT_LT(worst, 1e-9) << "Python and C++ trajectories differ by " << worst << " nm";
+
+  // Again into the same JSON, beside plain MD: both examples keep the first
+  // result as #name.1# (the output policy), and their speedup recomputes
+  // from the two runs they report.
+  for (const std::string& name : {std::string("py.json"), std::string("cpp.json")}) {
+    const std::string first = readFile(path(name));
+    const std::string command =
+        name == "py.json" ? std::string(ACTIVEDIFF_PYTHON) + " " + (examplesDir() / "openmm-move" / "run_move.py").string() +
+                                " --plugin-dir " + plugin::pluginDirectory()
+                          : std::string(ACTIVEDIFF_RUN_MOVE);
+    const auto again = runCommand(command + args + path(name) + " --plain-md 2>&1");
+    ASSERT_EQ(again.exitCode, 0) << again.output;
+    EXPECT_EQ(readFile(path("#" + name + ".1#")), first) << name << ": the earlier result was not kept";
+    const auto out = nlohmann::json::parse(readFile(path(name)));
+    const double wallMove = out["with_move"]["wall_s"].get<double>(), wallPlain = out["plain_md"]["wall_s"].get<double>();
+    EXPECT_GT(wallMove, 0.0) << name;
+    EXPECT_GT(wallPlain, 0.0) << name;
+    EXPECT_NEAR(out["speedup"]["wall_ratio"].get<double>(), wallMove / wallPlain, 1e-12 * wallMove / wallPlain) << name;
+    const auto& tauMove = out["with_move"]["alphaR_tau_int_ps"];
+    const auto& tauPlain = out["plain_md"]["alphaR_tau_int_ps"];
+    if (tauMove.is_null() || tauPlain.is_null()) {
+      EXPECT_TRUE(out["speedup"]["independent_samples_per_wall_s_ratio"].is_null()) << name;
+    } else {
+      const double tauRatio = tauPlain.get<double>() / tauMove.get<double>();
+      EXPECT_NEAR(out["speedup"]["tau_int_ratio"].get<double>(), tauRatio, 1e-12 * tauRatio) << name;
+      EXPECT_NEAR(out["speedup"]["independent_samples_per_wall_s_ratio"].get<double>(),
+                  tauRatio * wallPlain / wallMove, 1e-9 * tauRatio) << name;
+    }
+    EXPECT_NE(again.output.find("wall: with the move"), std::string::npos) << again.output;
+  }
+  const auto pyPlain = nlohmann::json::parse(readFile(path("py.json")))["plain_md"];
+  const auto cppPlain = nlohmann::json::parse(readFile(path("cpp.json")))["plain_md"];
+  EXPECT_EQ(pyPlain["phi_psi_deg"].size(), cppPlain["phi_psi_deg"].size());
+  EXPECT_EQ(pyPlain["alphaR_tau_int_ps"].is_null(), cppPlain["alphaR_tau_int_ps"].is_null());
+  if (!pyPlain["alphaR_tau_int_ps"].is_null())
+    EXPECT_NEAR(pyPlain["alphaR_tau_int_ps"].get<double>(), cppPlain["alphaR_tau_int_ps"].get<double>(), 1e-9)
+        << "the two examples' tau_int disagree";
 }
 
 // The move's randomness comes from the step count: a run resumed from an
