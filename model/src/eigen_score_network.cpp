@@ -94,16 +94,19 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
                                    static_cast<int>(weights.rows()));
     if (offset) y.topRows(rows).rowwise() += offset->transpose();
   };
-  // In place: values v -> silu(v), each tangent g -> g silu'(v) of its row's value.
+  // In place: values v -> silu(v), each tangent g -> g silu'(v) of its row's
+  // value (block by block: contiguous rows, whatever the batch).
+  RowMatrix& slope = scratch_.slope;
   auto activate = [&](RowMatrix& m) {
+    slope.resize(rows, m.cols());
     for (int r = 0; r < rows; ++r)
       for (int k = 0; k < m.cols(); ++k) {
         const float v = m(r, k);
         const float s = 1.0f / (1.0f + std::exp(-v));
         m(r, k) = v * s;
-        const float slope = s * (1.0f + v * (1.0f - s));  // d silu / dv
-        for (int g = r + rows; g < stacked; g += rows) m(g, k) *= slope;
+        slope(r, k) = s * (1.0f + v * (1.0f - s));  // d silu / dv
       }
+    for (int g = rows; g < stacked; g += rows) m.middleRows(g, rows).array() *= slope.array();
   };
   // The input layer: values from the state, tangents dz = e_j -> W e_j
   // through the layer (the same for every row).

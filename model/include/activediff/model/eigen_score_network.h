@@ -65,7 +65,7 @@ class EigenScoreNetwork : public ScoreModel {
   // forward's buffers, kept between calls: values and tangents stacked by rows.
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct Scratch {
-    RowMatrix input, h, a, b;
+    RowMatrix input, h, a, b, slope;
   };
   mutable Scratch scratch_;
   // The layers in float32, as the LibTorch network holds them.
