@@ -23,10 +23,11 @@ EigenScoreNetwork::EigenScoreNetwork(EigenNetworkWeights weights, const Training
 }
 
 const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
-  if (atTime_.t == t) return atTime_;
-  atTime_.t = t;
-  atTime_.coefficients = targets_.coefficients(t);
-  atTime_.preconditioning = targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), w_.preconditioned);
+  if (const auto found = atTimes_.find(t); found != atTimes_.end()) return found->second;
+  if (atTimes_.size() >= kCachedTimes) atTimes_.clear();  // no caller holds an entry across calls
+  AtTime& entry = atTimes_[t];
+  entry.coefficients = targets_.coefficients(t);
+  entry.preconditioning = targets_.preconditioningTable(Eigen::ArrayXd::Constant(1, t), w_.preconditioned);
   const double u = (std::log(t) - w_.timeLogAnchor) / w_.timeLogRange;
   const int f = static_cast<int>(w_.timeFrequencies.size());
   Eigen::VectorXd time(2 * f);
@@ -35,14 +36,14 @@ const EigenScoreNetwork::AtTime& EigenScoreNetwork::at(double t) const {
     time(f + i) = std::cos(u * w_.timeFrequencies(i));
   }
   // The constant (per call) part of each layer: bias plus its time projection.
-  atTime_.offsets.resize(w_.weights.size());
+  entry.offsets.resize(w_.weights.size());
   for (std::size_t i = 0; i < w_.weights.size(); ++i) {
     Eigen::VectorXd b = w_.biases[i];
     if (i == 0) b += w_.weights[0].rightCols(2 * f) * time;
     if (w_.timeWeights[i].size() > 0) b += w_.timeWeights[i] * time;
-    atTime_.offsets[i] = b.cast<float>();
+    entry.offsets[i] = b.cast<float>();
   }
-  return atTime_;
+  return entry;
 }
 
 // forward of score_network.cpp; with tangents, also the derivative of the

@@ -14,6 +14,7 @@
 // is set; the weights come from there. Not thread-safe (per-call buffers).
 #include <Eigen/Core>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "activediff/model/score_model.h"
@@ -48,11 +49,11 @@ class EigenScoreNetwork : public ScoreModel {
   Eigen::MatrixXd whitenedOutputs(const Eigen::ArrayXXd& z, double t) const;
 
  private:
-  // What depends on t alone, kept for the last t: RK4 and the move's
-  // density integrals evaluate several calls at one t, and the Van Loan
-  // coefficients and time features cost more than a small batch's network.
+  // What depends on t alone, kept per t: RK4 evaluates several calls at one
+  // t, and the move integrates every density on the same grid, attempt after
+  // attempt, while the Van Loan coefficients and time projections of one t
+  // cost about a tenth of a batch-1 density step.
   struct AtTime {
-    double t = -1.0;
     TargetCoefficients coefficients;
     Eigen::ArrayXXd preconditioning;     // 1 x kPreconditioningColumns
     std::vector<Eigen::VectorXf> offsets;  // per layer: bias + time terms
@@ -61,7 +62,9 @@ class EigenScoreNetwork : public ScoreModel {
   Eigen::MatrixXd forward(const Eigen::ArrayXXd& z, double t, std::vector<Eigen::MatrixXd>* tangents) const;
   EigenNetworkWeights w_;
   const TrainingTargets& targets_;
-  mutable AtTime atTime_;
+  // Bounded: a sampler with times drawn at random would otherwise grow it.
+  static constexpr std::size_t kCachedTimes = 4096;
+  mutable std::unordered_map<double, AtTime> atTimes_;
   // forward's buffers, kept between calls: values and tangents stacked by rows.
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct Scratch {
