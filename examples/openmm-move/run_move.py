@@ -182,9 +182,13 @@ def main():
         d, b = os.path.split(os.path.abspath(a.json))
         # A temporary of our own (never a user's file), renamed into place once complete.
         fd, tmp = tempfile.mkstemp(prefix="." + b + ".", suffix=".tmp", dir=d)
-        with os.fdopen(fd, "w") as f:
-            json.dump(out, f)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 is for the temporary, not the result
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(out, f)
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 is for the temporary, not the result
+        except BaseException:
+            os.remove(tmp)  # our own temporary, never a user's file
+            raise
         if os.path.exists(a.json):  # an earlier result is kept as #name.N#, never replaced
             k = 1
             while os.path.exists(os.path.join(d, "#%s.%d#" % (b, k))):
