@@ -1,6 +1,7 @@
 #include "activediff/model/eigen_score_network.h"
 
 #include <cmath>
+#include <string>
 
 #include "activediff/featurize/error.h"
 #include "dense_product.h"
@@ -17,6 +18,11 @@ EigenScoreNetwork::EigenScoreNetwork(EigenNetworkWeights weights, const Training
     throw Error("Eigen score network: the input layer does not take c*D + 2F inputs");
   if (w_.weights[n - 1].rows() != targets_.outputs().count() * w_.dims)
     throw Error("Eigen score network: the output layer does not give the process's output channels");
+  // forward's products read raw buffers: each layer must take what the one before gives.
+  for (std::size_t i = 1; i < n; ++i)
+    if (w_.weights[i].cols() != w_.weights[i - 1].rows())
+      throw Error("Eigen score network: layer " + std::to_string(i) + " takes " + std::to_string(w_.weights[i].cols()) +
+                  " inputs, the layer before gives " + std::to_string(w_.weights[i - 1].rows()));
   for (const Eigen::MatrixXd& w : w_.weights) weightsFloat_.push_back(w.cast<float>());
   outputBiasFloat_ = w_.biases[n - 1].cast<float>();
   outputRowsFloat_ = weightsFloat_[n - 1];
@@ -150,9 +156,10 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
   // The output layer: every output for the values, only its own output
   // column o for tangent p.
   const Eigen::MatrixXf& last = weightsFloat_[n - 1];
+  const int hidden = static_cast<int>(h.cols());  // the last hidden layer's width
   RowMatrix& top = scratch_.a;
   top.resize(rows, last.rows());
-  detail::denseProductTransposed(h.data(), rows, width, width, last.data(), static_cast<int>(last.rows()), top.data(),
+  detail::denseProductTransposed(h.data(), rows, hidden, hidden, last.data(), static_cast<int>(last.rows()), top.data(),
                                  static_cast<int>(last.rows()));
   top.rowwise() += outputBiasFloat_.transpose();
   // The analytic Gaussian part in float64: near t_eps it is most of the score.
@@ -175,8 +182,8 @@ Eigen::MatrixXd EigenScoreNetwork::forward(const Eigen::ArrayXXd& zArray, double
       // d output o = tangent rows . W_last(o, :), by the same product as every
       // layer, so a state's Jacobian does not depend on its batch either.
       Eigen::VectorXf columnFloat(rows);
-      detail::denseProductTransposed(h.data() + static_cast<long>(rows) * (1 + static_cast<int>(p)) * width, rows,
-                                     width, width, outputRowsFloat_.row(o).data(), 1, columnFloat.data(), 1);
+      detail::denseProductTransposed(h.data() + static_cast<long>(rows) * (1 + static_cast<int>(p)) * hidden, rows,
+                                     hidden, hidden, outputRowsFloat_.row(o).data(), 1, columnFloat.data(), 1);
       Eigen::VectorXd column = columnFloat.cast<double>();
       if (w_.preconditioned) {
         const int ch = j / d, blockOf = o / d;
