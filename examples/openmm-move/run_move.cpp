@@ -208,9 +208,15 @@ int main(int argc, char** argv) {
       // result is kept as #name.N# (the project's output policy), never replaced.
       const std::filesystem::path target = std::filesystem::absolute(jsonOut);
       const std::filesystem::path tmp = activediff::reserveTemporary(target, activediff::OutputShape::File);
-      activediff::writeTextFile(tmp, jsonOut, out.dump());
-      activediff::backUpExisting(target);
-      std::filesystem::rename(tmp, target);
+      try {
+        activediff::writeTextFile(tmp, jsonOut, out.dump());
+        activediff::backUpExisting(target);
+        std::filesystem::rename(tmp, target);
+      } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);  // our own reserved temporary, never a user's file
+        throw;
+      }
     }
   } catch (const std::exception& e) {
     std::cerr << "run_move: error: " << e.what() << "\n";
